@@ -1,0 +1,26 @@
+# make test   : create .venv (Python 3.11) from the code-env and test requirements, run the suite
+# make test-py39 : the same suite on Python 3.9 (the real-model tests are skipped there)
+# make demo   : start the stand-in and drive the plugin as DSS would
+PYTHON ?= python3.11
+VENV ?= .venv
+PY39 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.9*/bin/python) python3.9)
+REQS = code-env/python/spec/requirements.txt requirements-dev.txt
+
+.PHONY: test test-py39 demo doctor clean
+
+$(VENV)/.installed: $(REQS)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests -q
+
+test-py39:
+	$(MAKE) test PYTHON=$(PY39) VENV=.venv39
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/python demo/run_demo.py
+
+clean:
+	rm -rf .venv .venv39 dist .pytest_cache

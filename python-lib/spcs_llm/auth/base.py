@@ -1,0 +1,96 @@
+"""What every token provider shares: caching with expiry, single-flight refresh, HTTP posts."""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+from ..errors import AuthError, TransientServiceError
+
+logger = logging.getLogger(__name__)
+
+# Refresh a token this long before it expires, capped to a tenth of its lifetime.
+REFRESH_MARGIN_SECONDS = 60.0
+
+
+def authorization_header(token):
+    """The header SPCS ingress and Snowflake's session API expect."""
+    return 'Snowflake Token="%s"' % token
+
+
+@dataclass
+class CachedToken:
+    """A token and the monotonic time after which it must not be used."""
+
+    value: str = field(repr=False)
+    refresh_at: float = float("inf")
+    expires_at: float = float("inf")
+
+
+def refresh_time(now, lifetime_seconds):
+    """When to refresh a token issued at ``now`` that lives ``lifetime_seconds``."""
+    margin = min(REFRESH_MARGIN_SECONDS, lifetime_seconds / 10.0)
+    return now + lifetime_seconds - margin
+
+
+class TokenProvider:
+    """Hands out a valid token, fetching one only when none is cached or it is stale.
+
+    The fast path reads the cache without a lock; a refresh is single-flight (one thread
+    fetches, the others wait for its result) so a burst of calls makes one exchange.
+    Subclasses implement ``_fetch(stale)`` returning a ``CachedToken``.
+    """
+
+    #: Counts exchanges; the benchmark and the load test read it.
+    exchanges = 0
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token = None
+        self.exchanges = 0
+
+    def get_token(self):
+        """A token valid now."""
+        token = self._token
+        if token is not None and self._clock() < token.refresh_at:
+            return token.value
+        with self._lock:
+            token = self._token
+            if token is not None and self._clock() < token.refresh_at:
+                return token.value
+            self._token = self._fetch(token)
+            self.exchanges += 1
+            return self._token.value
+
+    def invalidate(self, rejected_value):
+        """Forget ``rejected_value`` after the ingress refused it (other threads may have renewed already)."""
+        with self._lock:
+            if self._token is not None and self._token.value == rejected_value:
+                self._token.refresh_at = float("-inf")
+
+    def _fetch(self, stale):
+        raise NotImplementedError
+
+
+def post(session, url, timeout, verify, what, **kwargs):
+    """POST to Snowflake's account API, turning network failures into retryable errors."""
+    try:
+        response = session.post(url, timeout=timeout, verify=verify, allow_redirects=False, **kwargs)
+    except requests.exceptions.SSLError as exc:
+        raise AuthError(
+            "TLS verification failed while %s at %s (%s). Check the account URL, or give a CA bundle "
+            "in 'caBundlePath' if a proxy re-signs traffic." % (what, url, type(exc).__name__)
+        ) from None
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise TransientServiceError(
+            "Could not reach Snowflake while %s at %s (%s). Check 'snowflakeAccountUrl' and that "
+            "the DSS host can reach it." % (what, url, type(exc).__name__)
+        ) from None
+    if response.status_code in (429, 502, 503, 504):
+        raise TransientServiceError(
+            "Snowflake answered HTTP %d while %s." % (response.status_code, what), status=response.status_code
+        )
+    return response

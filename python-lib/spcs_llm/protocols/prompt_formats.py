@@ -1,0 +1,98 @@
+"""One prompt string from a conversation, in the format each raw text-generation family expects.
+
+Used by the ``TEXT_GENERATION_*`` modes, whose Model Registry services take a single
+``inputs`` string. Each function takes (role, text) turns and ends with the cue for the
+model to answer.
+"""
+
+from ..errors import InvalidInputError
+
+
+def _split_system(turns):
+    system = "\n".join(t for r, t in turns if r == "system")
+    rest = [(r, t) for r, t in turns if r != "system"]
+    return system, rest
+
+
+def llama2(turns):
+    """``<s>[INST] <<SYS>>...<</SYS>> user [/INST] answer </s>`` per exchange."""
+    system, rest = _split_system(turns)
+    out = []
+    first_user = True
+    pending_user = None
+    for role, text in rest:
+        if role == "user":
+            if pending_user is not None:  # two user turns in a row: merge them
+                pending_user += "\n" + text
+                continue
+            pending_user = text
+        else:
+            out.append(_llama2_exchange(pending_user or "", text, system if first_user else None))
+            first_user = False
+            pending_user = None
+    out.append(_llama2_exchange(pending_user or "", None, system if first_user else None))
+    return "".join(out)
+
+
+def _llama2_exchange(user, answer, system):
+    if system:
+        user = "<<SYS>>\n%s\n<</SYS>>\n\n%s" % (system, user)
+    text = "<s>[INST] %s [/INST]" % user.strip()
+    if answer is not None:
+        text += " %s </s>" % answer.strip()
+    return text
+
+
+def mistral(turns):
+    """``<s>[INST] user [/INST]answer</s>[INST] user [/INST]``; system text opens the first user turn."""
+    system, rest = _split_system(turns)
+    out = ["<s>"]
+    first = True
+    for role, text in rest:
+        if role == "user":
+            if first and system:
+                text = system + "\n\n" + text
+            first = False
+            out.append("[INST] %s [/INST]" % text.strip())
+        else:
+            out.append("%s</s>" % text.strip())
+    return "".join(out)
+
+
+def zephyr(turns):
+    """``<|system|>\\n...</s>\\n<|user|>\\n...</s>\\n<|assistant|>\\n``."""
+    out = []
+    for role, text in turns:
+        out.append("<|%s|>\n%s</s>\n" % (role, text.strip()))
+    out.append("<|assistant|>\n")
+    return "".join(out)
+
+
+def falcon(turns):
+    """``System: ...\\nUser: ...\\nFalcon: ...`` ending with ``Falcon:``."""
+    names = {"system": "System", "user": "User", "assistant": "Falcon"}
+    lines = ["%s: %s" % (names[role], text.strip()) for role, text in turns]
+    lines.append("Falcon:")
+    return "\n".join(lines)
+
+
+def plain(turns):
+    """The texts alone, one paragraph each: for models fine-tuned on raw text."""
+    return "\n\n".join(text.strip() for _, text in turns)
+
+
+FORMATS = {
+    "TEXT_GENERATION_LLAMA_2": llama2,
+    "TEXT_GENERATION_MISTRAL": mistral,
+    "TEXT_GENERATION_ZEPHYR": zephyr,
+    "TEXT_GENERATION_FALCON": falcon,
+    "TEXT_GENERATION_OTHER": plain,
+}
+
+
+def render(mode, turns):
+    """The prompt for ``mode`` (a ``TEXT_GENERATION_*`` value)."""
+    try:
+        return FORMATS[mode](turns)
+    except KeyError:
+        raise InvalidInputError("No prompt format for mode %s." % mode) from None

@@ -1,0 +1,286 @@
+"""HTTP to the SPCS ingress: pooled connections, auth header, retries, error translation.
+
+One ``Transport`` per model owns a ``requests.Session`` whose pool holds as many
+keep-alive connections as the model's parallelism, so concurrent calls never queue for a
+socket. Every request is authenticated; a login redirect or a 401 triggers one token
+refresh and one replay; transient failures are retried by ``RetryPolicy``.
+"""
+
+import json
+import logging
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import Retrying, retry_if_exception_type
+
+from .auth import authorization_header, provider_for
+from .errors import (
+    AuthError,
+    MalformedResponseError,
+    PayloadTooLargeError,
+    RequestRejectedError,
+    ServiceError,
+    ServiceSuspendedError,
+    StreamInterruptedError,
+    TransientServiceError,
+)
+from .retry_policy import RetryPolicy, parse_retry_after
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "dss-plugin-snowpark-container-services-llm"
+_MAX_MESSAGE = 500
+
+
+class Transport:
+    """Sends JSON to one SPCS endpoint and returns parsed JSON or a stream of SSE data."""
+
+    def __init__(self, settings, session=None):
+        self.settings = settings
+        self.base_url = settings.endpoint_url
+        t = settings.transport
+        self.timeout = (t.connect_timeout, t.read_timeout)
+        self.verify = t.verify
+        self.session = session or _pooled_session(t.max_parallelism)
+        self.auth = provider_for(settings, self.session)
+        self.requests_sent = 0
+
+    # -- public API ------------------------------------------------------------------
+
+    def post_json(self, path, body):
+        """POST ``body`` to ``path`` and return the decoded JSON answer, retrying within budget."""
+        data = _encode(body)
+        return self._with_retries(lambda: self._post_json_once(path, data))
+
+    def stream_sse(self, path, body):
+        """POST and yield each SSE ``data:`` payload (str) until ``[DONE]``.
+
+        A failure before the first payload is retried like any request; a failure after
+        it raises ``StreamInterruptedError`` rather than returning a truncated answer.
+        If the server answers plain JSON instead of a stream, yields that dict once.
+        """
+        data = _encode(body)
+
+        def open_stream():
+            items = self._stream_once(path, data)
+            try:
+                return next(items), items
+            except StopIteration:
+                return None, iter(())
+
+        first, items = self._with_retries(open_stream)
+        if first is None:
+            return
+        try:
+            yield first
+            for item in items:
+                yield item
+        except TransientServiceError as exc:
+            raise StreamInterruptedError(
+                "The stream from %s%s broke off after part of the answer was delivered (%s). "
+                "Run the query again." % (self.base_url, path, exc)) from None
+        finally:
+            close = getattr(items, "close", None)
+            if close:
+                close()
+
+    # -- one attempt -----------------------------------------------------------------
+
+    def _with_retries(self, attempt_fn):
+        policy = self._policy()
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientServiceError), wait=policy.wait, stop=policy.stop,
+            before_sleep=policy.before_sleep, reraise=True,
+        )
+        try:
+            return retrying(attempt_fn)
+        except TransientServiceError as exc:
+            raise policy.exhausted(exc, retrying.statistics.get("attempt_number", 1)) from None
+
+    def _policy(self):
+        t = self.settings.transport
+        return RetryPolicy(t.max_retries, t.retry_budget)
+
+    def _post_json_once(self, path, data):
+        response = self._send(path, data, stream=False)
+        with response:
+            return decode_json_body(response, self.base_url + path)
+
+    def _stream_once(self, path, data):
+        response = self._send(path, data, stream=True, accept="text/event-stream")
+        with response:
+            content_type = response.headers.get("Content-Type", "")
+            if "text/event-stream" not in content_type:
+                yield decode_json_body(response, self.base_url + path)
+                return
+            try:
+                for raw in response.iter_lines(chunk_size=None, decode_unicode=False):
+                    if not raw or not raw.startswith(b"data:"):
+                        continue  # blank separators, comments, event names
+                    payload = raw[5:].strip().decode("utf-8")
+                    if payload == "[DONE]":
+                        return
+                    yield payload
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
+                    requests.exceptions.Timeout) as exc:
+                raise TransientServiceError("connection lost mid-stream: %s" % type(exc).__name__) from None
+            raise TransientServiceError("the stream ended without its [DONE] marker")
+
+    def _send(self, path, data, stream, accept="application/json"):
+        """One authenticated POST; refreshes the token and replays once on an auth failure."""
+        token = self.auth.get_token()
+        response = self._post(path, data, token, stream, accept)
+        if _is_auth_failure(response):
+            response.close()
+            logger.info("Ingress refused the token (HTTP %d); refreshing it once", response.status_code)
+            self.auth.invalidate(token)
+            token = self.auth.get_token()
+            response = self._post(path, data, token, stream, accept)
+            if _is_auth_failure(response):
+                response.close()
+                raise AuthError(_auth_failure_message(response, self.settings))
+        if response.status_code >= 300:
+            try:
+                raise_for_status(response, self.base_url + path, self.settings)
+            finally:
+                response.close()
+        return response
+
+    def _post(self, path, data, token, stream, accept):
+        url = self.base_url + path
+        headers = {
+            "Authorization": authorization_header(token),
+            "Content-Type": "application/json",
+            "Accept": accept,
+            "User-Agent": USER_AGENT,
+        }
+        self.requests_sent += 1
+        try:
+            return self.session.post(url, data=data, headers=headers, timeout=self.timeout, verify=self.verify,
+                                     stream=stream, allow_redirects=False)
+        except requests.exceptions.SSLError:
+            raise AuthError(
+                "TLS verification of %s failed. Check 'llmEndpointUrl', or give a CA bundle in 'caBundlePath' "
+                "if a proxy re-signs traffic." % url) from None
+        except requests.exceptions.ConnectTimeout:
+            raise TransientServiceError("Timed out connecting to %s after %g s." % (url, self.timeout[0])) from None
+        except requests.exceptions.ReadTimeout:
+            raise TransientServiceError(
+                "No answer from %s within %g s (setting 'readTimeoutSeconds')." % (url, self.timeout[1])) from None
+        except requests.exceptions.ConnectionError as exc:
+            raise TransientServiceError("Could not connect to %s (%s)." % (url, _connection_reason(exc))) from None
+
+    def close(self):
+        """Close pooled connections."""
+        self.session.close()
+
+
+def _pooled_session(parallelism):
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(parallelism, 1) + 2, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _encode(body):
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _is_auth_failure(response):
+    return response.status_code == 401 or 300 <= response.status_code < 400
+
+
+def _auth_failure_message(response, settings):
+    if 300 <= response.status_code < 400:
+        what = "redirected the request to the Snowflake login page (HTTP %d)" % response.status_code
+    else:
+        what = "refused the token (HTTP 401: %s)" % server_message(response)
+    return (
+        "The SPCS ingress %s even after a fresh token was obtained. Check that authentication mode %s is right "
+        "for this endpoint, that the user's role has USAGE on the service endpoint (GRANT SERVICE ROLE "
+        "<service>!ALL_ENDPOINTS_USAGE TO ROLE <role>), and that 'snowflakeAccountUrl' is the account that "
+        "owns the service." % (what, settings.auth_mode)
+    )
+
+
+def _connection_reason(exc):
+    text = str(exc)
+    for marker, reason in (("Name or service not known", "host name not found: check 'llmEndpointUrl'"),
+                           ("nodename nor servname", "host name not found: check 'llmEndpointUrl'"),
+                           ("Failed to resolve", "host name not found: check 'llmEndpointUrl'"),
+                           ("Connection refused", "connection refused"),
+                           ("Connection reset", "connection reset"),
+                           ("RemoteDisconnected", "the server closed the connection")):
+        if marker in text:
+            return reason
+    return type(exc).__name__
+
+
+def server_message(response):
+    """The error text a server put in its answer, shortened, from JSON or plain text."""
+    try:
+        payload = response.json()
+    except ValueError:
+        text = (response.text or "").strip()
+        if text.lstrip().startswith("<"):
+            return "an HTML page"
+        return text[:_MAX_MESSAGE] or (response.reason or "no message")
+    if isinstance(payload, dict):
+        err = payload.get("error")
+        if isinstance(err, dict):
+            return str(err.get("message") or err)[:_MAX_MESSAGE]
+        for key in ("message", "detail", "error"):
+            if payload.get(key):
+                return str(payload[key])[:_MAX_MESSAGE]
+    return str(payload)[:_MAX_MESSAGE]
+
+
+def raise_for_status(response, url, settings):
+    """Translate an error status into the right exception (retryable or not), with the fix."""
+    status = response.status_code
+    message = server_message(response)
+    if status == 429:
+        raise TransientServiceError(
+            "The service is rate limiting requests (HTTP 429: %s). Lower 'maxParallelism' if this persists."
+            % message, status=status, retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    if status == 503 and "suspend" in message.lower():
+        raise ServiceSuspendedError(
+            "The SPCS service behind %s is suspended (HTTP 503: %s). Resume it with ALTER SERVICE <name> RESUME "
+            "and wait until SYSTEM$GET_SERVICE_STATUS reports READY." % (url, message),
+            status=status, retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    if status in (502, 503, 504):
+        raise TransientServiceError(
+            "The service is temporarily unavailable (HTTP %d: %s)." % (status, message), status=status,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    if status == 403:
+        raise RequestRejectedError(
+            "Access to %s is forbidden (HTTP 403: %s). Grant the role USAGE on the service endpoint "
+            "(GRANT SERVICE ROLE <service>!ALL_ENDPOINTS_USAGE TO ROLE <role>)." % (url, message), status)
+    if status == 404:
+        raise RequestRejectedError(
+            "%s does not exist (HTTP 404: %s). Check 'llmEndpointUrl', and that 'modelHandlingMode' (%s) and "
+            "'registryMethod' match what the service exposes." % (url, message, settings.mode), status)
+    if status == 413:
+        raise PayloadTooLargeError("The service rejected the request as too large (HTTP 413: %s)." % message,
+                                   status)
+    if 400 <= status < 500:
+        raise RequestRejectedError("The service rejected the request (HTTP %d: %s)." % (status, message), status)
+    raise ServiceError("The service failed (HTTP %d: %s)." % (status, message), status)
+
+
+def decode_json_body(response, url):
+    """Parse a 2xx JSON answer; an HTML page here means a login page, not a model answer."""
+    text = response.text
+    stripped = text.lstrip()
+    content_type = response.headers.get("Content-Type", "")
+    if "text/html" in content_type or stripped.startswith("<"):
+        raise AuthError(
+            "%s answered with an HTML page instead of JSON: this is Snowflake's login page, so the request "
+            "was not authenticated. Check the authentication settings and that the token's role can use "
+            "the endpoint." % url)
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise MalformedResponseError("%s answered with a body that is not JSON (%d bytes)." % (url, len(text)),
+                                     status=response.status_code) from None

@@ -1,0 +1,187 @@
+"""The Snowflake account side: OAuth session login and renewal, key-pair JWT exchange, PATs.
+
+Behaves as Snowflake documents it: session tokens and master tokens with lifetimes, error
+code 390112 for an expired session and 390114 for an expired master token, and
+``/oauth/token`` returning a plain-text token bound to the ingress host in its scope.
+"""
+
+import base64
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+
+
+@dataclass
+class IssuedToken:
+    kind: str  # "session", "master", "ingress", "pat"
+    user: str
+    expires_at: float
+    host: str = None  # ingress tokens only work at this host
+    role: str = None
+
+
+@dataclass
+class AccountConfig:
+    session_lifetime: float = 3600.0
+    master_lifetime: float = 4 * 3600.0
+    ingress_token_lifetime: float = 3600.0
+
+
+@dataclass
+class Account:
+    """Users, keys, OAuth access tokens and PATs of one fake Snowflake account."""
+
+    name: str = "STANDIN-ACCOUNT"
+    config: AccountConfig = field(default_factory=AccountConfig)
+    clock: object = time.monotonic
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self._public_keys = {}  # (ACCOUNT.USER) -> (fingerprint, key)
+        self._oauth = {}  # access token -> (user, expires_at)
+        self._tokens = {}  # token -> IssuedToken
+        self.counters = {"login": 0, "renew": 0, "jwt_exchange": 0}
+
+    # -- registration (what an admin would do in Snowflake) ----------------------------
+
+    def register_public_key(self, user, public_key_pem):
+        key = serialization.load_pem_public_key(public_key_pem.encode() if isinstance(public_key_pem, str)
+                                                else public_key_pem)
+        der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        fp = "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+        self._public_keys["%s.%s" % (self.name.upper(), user.upper())] = (fp, key)
+        return fp
+
+    def issue_oauth_access_token(self, user, lifetime=600.0, value=None):
+        token = value or "oauth-" + secrets.token_urlsafe(24)
+        self._oauth[token] = (user, self.clock() + lifetime)
+        return token
+
+    def register_pat(self, user, value=None, lifetime=86400.0, role=None):
+        token = value or "pat-" + secrets.token_urlsafe(24)
+        self._tokens[token] = IssuedToken("pat", user, self.clock() + lifetime, role=role)
+        return token
+
+    # -- faults ------------------------------------------------------------------------
+
+    def expire(self, kind):
+        """Expire every issued token of ``kind`` now ("session", "master", "ingress", "oauth")."""
+        with self._lock:
+            if kind == "oauth":
+                self._oauth = {k: (u, 0.0) for k, (u, _) in self._oauth.items()}
+            for t in self._tokens.values():
+                if t.kind == kind:
+                    t.expires_at = 0.0
+
+    # -- checks used by the ingress ----------------------------------------------------
+
+    def check_ingress_token(self, token, host):
+        """None if ``token`` may call ``host``, else the reason it may not."""
+        issued = self._tokens.get(token)
+        if issued is None or issued.kind == "master":
+            return "invalid token"
+        if self.clock() >= issued.expires_at:
+            return "expired token"
+        if issued.kind == "ingress" and issued.host != host:
+            return "token scoped to another endpoint"
+        return None
+
+    # -- endpoints ---------------------------------------------------------------------
+
+    def login_request(self, body):
+        data = (body or {}).get("data") or {}
+        if data.get("AUTHENTICATOR") != "OAUTH":
+            return _fail("390100", "Incorrect username or password was specified.")
+        entry = self._oauth.get(data.get("TOKEN"))
+        if entry is None:
+            return _fail("390303", "Invalid OAuth access token.")
+        user, expires = entry
+        if self.clock() >= expires:
+            return _fail("390318", "OAuth access token expired.")
+        with self._lock:
+            self.counters["login"] += 1
+        session, master = self._new("session", user), self._new("master", user)
+        return {"success": True, "code": None, "message": None, "data": {
+            "token": session, "masterToken": master,
+            "validityInSeconds": int(self.config.session_lifetime),
+            "masterValidityInSeconds": int(self.config.master_lifetime),
+        }}
+
+    def token_request(self, body, master_token):
+        master = self._tokens.get(master_token)
+        if master is None or master.kind != "master":
+            return _fail("390104", "Invalid master token.")
+        if self.clock() >= master.expires_at:
+            return _fail("390114", "Authentication token has expired.  The user must authenticate again.")
+        if (body or {}).get("requestType") != "RENEW":
+            return _fail("390100", "Unsupported request type.")
+        with self._lock:
+            self.counters["renew"] += 1
+            old = self._tokens.pop(body.get("oldSessionToken"), None)
+        session = self._new("session", master.user)
+        _ = old
+        return {"success": True, "data": {
+            "sessionToken": session, "validityInSecondsST": int(self.config.session_lifetime),
+            "masterToken": master_token, "validityInSecondsMT": int(master.expires_at - self.clock()),
+        }}
+
+    def session_is_expired(self, token):
+        issued = self._tokens.get(token)
+        return issued is not None and self.clock() >= issued.expires_at
+
+    def oauth_token(self, form):
+        """``/oauth/token`` with the JWT bearer grant: (status, text body)."""
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return 400, '{"error": "unsupported_grant_type", "message": "Unsupported grant type."}'
+        assertion = form.get("assertion") or ""
+        try:
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return 400, '{"error": "invalid_grant", "message": "The JWT is malformed."}'
+        iss, sub = str(claims.get("iss", "")), str(claims.get("sub", ""))
+        qualified, _, fingerprint = iss.rpartition(".SHA256:")
+        entry = self._public_keys.get(sub)
+        if not qualified or qualified != sub or entry is None:
+            return 400, '{"error": "invalid_grant", "message": "JWT token is invalid: unknown user or bad iss/sub."}'
+        expected_fp, key = entry
+        if "SHA256:" + fingerprint != expected_fp:
+            return 400, '{"error": "invalid_grant", "message": "JWT token is invalid: public key fingerprint mismatch."}'
+        try:
+            verified = jwt.decode(assertion, key, algorithms=["RS256"], options={"require": ["exp", "iat"]})
+        except jwt.ExpiredSignatureError:
+            return 400, '{"error": "invalid_grant", "message": "JWT token has expired."}'
+        except jwt.PyJWTError:
+            return 400, '{"error": "invalid_grant", "message": "JWT token is invalid: bad signature."}'
+        if verified["exp"] - verified["iat"] > 3600:
+            return 400, '{"error": "invalid_grant", "message": "JWT lifetime exceeds one hour."}'
+        scope = (form.get("scope") or "").split()
+        role = None
+        hosts = []
+        for item in scope:
+            if item.startswith("session:role:"):
+                role = item[len("session:role:"):]
+            else:
+                hosts.append(item)
+        if len(hosts) != 1:
+            return 400, '{"error": "invalid_scope", "message": "The scope must name one endpoint host."}'
+        with self._lock:
+            self.counters["jwt_exchange"] += 1
+        token = self._new("ingress", sub.split(".", 1)[1], host=hosts[0], role=role)
+        return 200, token
+
+    def _new(self, kind, user, host=None, role=None):
+        lifetime = {"session": self.config.session_lifetime, "master": self.config.master_lifetime,
+                    "ingress": self.config.ingress_token_lifetime}[kind]
+        token = "%s-%s" % (kind, secrets.token_urlsafe(24))
+        with self._lock:
+            self._tokens[token] = IssuedToken(kind, user, self.clock() + lifetime, host=host, role=role)
+        return token
+
+
+def _fail(code, message):
+    return {"success": False, "code": code, "message": message, "data": None}

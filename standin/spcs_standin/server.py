@@ -1,0 +1,251 @@
+"""HTTP listeners on loopback: one for the Snowflake account, one per service ingress."""
+
+import json
+import logging
+import re
+import socket
+import struct
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from .account import Account
+from .services import Reply, Service
+
+logger = logging.getLogger("spcs_standin")
+
+_AUTH = re.compile(r'^Snowflake Token="([^"]+)"$')
+LOGIN_PAGE = ("<!DOCTYPE html><html><head><title>Sign in to Snowflake</title></head>"
+              "<body><form>Snowflake login</form></body></html>")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the ingress offers
+    server_version = "spcs-standin"
+
+    def log_message(self, fmt, *args):  # quiet by default; the stand-in's logger has it at DEBUG
+        logger.debug("%s " + fmt, self.address_string(), *args)
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status, body=b"", content_type="application/json", headers=None):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _reset(self):
+        """Close the connection with a TCP RST, as a crashed proxy would."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+
+class _AccountHandler(_Handler):
+    account = None  # set per listener
+
+    def do_GET(self):
+        if self.path.startswith("/console/login") or self.path.startswith("/oauth/authorize"):
+            self._send(200, LOGIN_PAGE, "text/html; charset=utf-8")
+        else:
+            self._send(404, {"message": "not found"})
+
+    def do_POST(self):
+        raw = self._body()
+        path = urlsplit(self.path).path
+        if path == "/oauth/token":
+            form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            status, text = self.account.oauth_token(form)
+            self._send(status, text, "text/plain" if status == 200 else "application/json")
+            return
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send(400, {"success": False, "code": "390400", "message": "Malformed JSON."})
+            return
+        if path == "/session/v1/login-request":
+            self._send(200, self.account.login_request(body))
+        elif path == "/session/token-request":
+            match = _AUTH.match(self.headers.get("Authorization", ""))
+            self._send(200, self.account.token_request(body, match.group(1) if match else None))
+        else:
+            self._send(404, {"success": False, "code": "390404", "message": "Not found."})
+
+
+class _IngressHandler(_Handler):
+    account = None
+    service = None
+    account_url = None
+
+    def do_GET(self):
+        self._ingress(b"")
+
+    def do_POST(self):
+        self._ingress(self._body())
+
+    def _ingress(self, raw):
+        service, path = self.service, urlsplit(self.path).path
+        host = self.headers.get("Host", "")
+        match = _AUTH.match(self.headers.get("Authorization", ""))
+        if not match:
+            self._send(302, b"", "text/html", {"Location": "%s/console/login?redirect=%s" % (self.account_url, host)})
+            return
+        reason = self.account.check_ingress_token(match.group(1), host)
+        if reason:
+            self._send(401, {"message": "Unauthorized: %s." % reason})
+            return
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send(400, {"message": "Request body is not JSON."})
+            return
+        service.note(path, body, {k: v for k, v in self.headers.items() if k.lower() != "authorization"})
+        if service.is_suspended():
+            self._send(503, {"message": "Service %s is suspended. Resume it with ALTER SERVICE ... RESUME." % service.name},
+                       headers={"Retry-After": "1"})
+            return
+        fault = service.faults.next()
+        if fault and self._apply_fault(fault):
+            return
+        reply = service.handle(path, body)
+        if reply.events is not None:
+            self._stream(reply, cut=(fault == "cut"))
+        else:
+            self._send(reply.status, reply.body, headers=reply.headers)
+
+    def _apply_fault(self, fault):
+        """Send the fault's answer; False for faults that shape the normal answer instead."""
+        if fault == "cut":
+            return False
+        service = self.service
+        if fault == "429":
+            self._send(429, {"message": "Too many requests."}, headers={"Retry-After": service.faults.retry_after})
+        elif fault in ("500", "502", "503", "504", "400", "403", "404", "413", "422"):
+            self._send(int(fault), {"message": "Injected HTTP %s." % fault})
+        elif fault == "401":
+            self._send(401, {"message": "Unauthorized: expired token."})
+        elif fault == "reset":
+            self._reset()
+        elif fault == "slow":
+            time.sleep(service.faults.slow_seconds)
+            self._send(504, {"message": "Gateway timeout after a slow answer."})
+        elif fault == "malformed":
+            self._send(200, b'{"data": [[0, {"outputs": ', "application/json")
+        elif fault == "html":
+            self._send(200, LOGIN_PAGE, "text/html; charset=utf-8")
+        elif fault == "login-redirect":
+            self._send(302, b"", "text/html", {"Location": "%s/console/login" % self.account_url})
+        else:
+            raise ValueError("unknown fault %r" % fault)
+        return True
+
+    def _stream(self, reply, cut=False):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        sent = 0
+        for delay, event in reply.events:
+            if delay:
+                time.sleep(delay)
+            if cut and sent >= self.service.faults.cut_after_chunks:
+                self._reset()  # the connection dies mid-stream, without the terminating chunk
+                return
+            data = event if isinstance(event, str) else json.dumps(event)
+            chunk = ("data: %s\n\n" % data).encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+            sent += 1
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+class StandIn:
+    """A fake Snowflake account and its SPCS services, listening on 127.0.0.1.
+
+    >>> s = StandIn(); s.add_service(Service("chat", "openai")); s.start()
+    >>> s.url("chat"), s.account_url
+    """
+
+    def __init__(self, account=None, host="127.0.0.1"):
+        self.account = account or Account()
+        self.host = host
+        self.services = {}
+        self._servers = []
+        self.account_url = None
+
+    def add_service(self, service):
+        self.services[service.name] = service
+        if self.account_url:  # already running: start its listener now
+            self._listen_service(service)
+        return service
+
+    def start(self):
+        handler = type("AccountHandler", (_AccountHandler,), {"account": self.account})
+        server = self._listen(handler)
+        self.account_url = "http://%s:%d" % (self.host, server.server_address[1])
+        for service in self.services.values():
+            self._listen_service(service)
+        return self
+
+    def _listen_service(self, service):
+        handler = type("IngressHandler", (_IngressHandler,), {
+            "account": self.account, "service": service, "account_url": self.account_url})
+        service.port = self._listen(handler).server_address[1]
+
+    def _listen(self, handler):
+        server = _Server((self.host, 0), handler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        self._servers.append(server)
+        return server
+
+    def url(self, name):
+        """Ingress URL of service ``name``."""
+        return "http://%s:%d" % (self.host, self.services[name].port)
+
+    def host_of(self, name):
+        return "%s:%d" % (self.host, self.services[name].port)
+
+    def stop(self):
+        # Shut the listeners down together: each one waits up to a poll interval.
+        threads = [threading.Thread(target=server.shutdown) for server in self._servers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for server in self._servers:
+            server.server_close()
+        self._servers = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def http_date(seconds_from_now):
+    """An HTTP date ``seconds_from_now`` in the future (for Retry-After)."""
+    return formatdate(time.time() + seconds_from_now, usegmt=True)
+
+
+__all__ = ["StandIn", "Reply", "http_date"]

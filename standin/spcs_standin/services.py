@@ -1,0 +1,267 @@
+"""Model services behind the ingress, each speaking one documented wire format.
+
+Kinds: ``openai`` (``/v1/chat/completions`` with SSE, ``/v1/embeddings``),
+``registry-text-generation`` (``/predict``, ``inputs`` -> ``outputs`` JSON text),
+``registry-legacy-embedding`` (``/predict``, ``inputs`` -> ``outputs`` vector as text),
+``registry-openai-chat`` (``/--call--``, OpenAI chat signature),
+``registry-sentence-transformers`` (``/encode``, ``sentence`` -> ``output``).
+"""
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+from . import chat
+from .embedders import get_embedder
+from .faults import Faults
+
+KINDS = ("openai", "registry-text-generation", "registry-legacy-embedding", "registry-openai-chat",
+         "registry-sentence-transformers")
+
+
+class Reply:
+    """What a handler wants sent: a JSON body, or a stream of SSE events."""
+
+    def __init__(self, status=200, body=None, events=None, headers=None):
+        self.status = status
+        self.body = body
+        self.events = events  # iterable of (delay_seconds, dict or "[DONE]")
+        self.headers = headers or {}
+
+
+@dataclass
+class Timing:
+    """Fixed service time, so speed can be measured against a known limit."""
+
+    latency: float = 0.0  # per request
+    per_item: float = 0.0  # per embedded text or registry row
+    time_to_first_token: float = 0.0
+    token_delay: float = 0.0
+
+
+@dataclass
+class Service:
+    """One SPCS service with a public endpoint."""
+
+    name: str
+    kind: str
+    embedder: str = "deterministic"
+    method: str = None  # registry method path override, e.g. "/predict"
+    model_name: str = "standin-model"
+    timing: Timing = field(default_factory=Timing)
+    faults: Faults = field(default_factory=Faults)
+    suspended: bool = False
+    resume_at: float = None  # auto-resume time (monotonic), if suspended with a delay
+    record: int = 200  # how many requests to keep for inspection
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError("unknown service kind %r" % self.kind)
+        self.requests = deque(maxlen=self.record)
+        self.counters = {"requests": 0, "items": 0}
+        self._lock = threading.Lock()
+        self.port = None
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def suspend(self, auto_resume_after=None):
+        self.suspended = True
+        self.resume_at = time.monotonic() + auto_resume_after if auto_resume_after is not None else None
+
+    def resume(self):
+        self.suspended = False
+        self.resume_at = None
+
+    def is_suspended(self):
+        if self.suspended and self.resume_at is not None and time.monotonic() >= self.resume_at:
+            self.resume()
+        return self.suspended
+
+    # -- requests ----------------------------------------------------------------------
+
+    def note(self, path, body, headers):
+        with self._lock:
+            self.counters["requests"] += 1
+            self.requests.append({"path": path, "body": body, "headers": headers})
+
+    def handle(self, path, body):
+        """The Reply for an authenticated request (faults are applied by the server)."""
+        if self.kind == "openai":
+            if path == "/v1/chat/completions":
+                return self._openai_chat(body)
+            if path == "/v1/embeddings":
+                return self._openai_embeddings(body)
+            return Reply(404, {"error": {"message": "Not found: %s" % path}})
+        expected = self.method or {"registry-openai-chat": "/--call--",
+                                   "registry-sentence-transformers": "/encode"}.get(self.kind, "/predict")
+        if path != expected:
+            return Reply(404, {"message": "Method %s not found; this service exposes %s." % (path, expected)})
+        rows = _rows(body)
+        if rows is None:
+            return Reply(400, {"message": "Request body must be {\"data\": [[index, ...], ...]}."})
+        handler = {
+            "registry-text-generation": self._text_generation,
+            "registry-legacy-embedding": self._legacy_embedding,
+            "registry-openai-chat": self._registry_openai_chat,
+            "registry-sentence-transformers": self._sentence_transformers,
+        }[self.kind]
+        return handler(rows)
+
+    def embedding_batch_too_large(self, count):
+        return self.faults.max_batch and count > self.faults.max_batch
+
+    def _sleep(self, items=0):
+        delay = self.timing.latency + self.timing.per_item * items
+        if delay:
+            time.sleep(delay)
+
+    def _count_items(self, n):
+        with self._lock:
+            self.counters["items"] += n
+
+    # -- OpenAI-compatible -------------------------------------------------------------
+
+    def _openai_chat(self, body):
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return Reply(400, {"error": {"message": "'messages' must be a non-empty list", "type": "invalid_request_error"}})
+        kind, value = chat.respond(messages, body.get("tools"), body.get("tool_choice"), body.get("response_format"))
+        p_tokens = chat.prompt_tokens(messages)
+        if kind == "tool_calls":
+            text, finish, tool_calls = "", "tool_calls", value
+        else:
+            text, finish = chat.apply_limits(value, body.get("max_tokens") or body.get("max_completion_tokens"),
+                                             body.get("stop"))
+            tool_calls = None
+        tokens = chat.tokens_of(text) if text else []
+        usage = {"prompt_tokens": p_tokens, "completion_tokens": len(tokens) + (len(tool_calls) if tool_calls else 0)}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        ident = "chatcmpl-" + uuid.uuid4().hex[:12]
+        if body.get("stream"):
+            return Reply(events=self._chat_events(ident, tokens, tool_calls, finish, usage,
+                                                  (body.get("stream_options") or {}).get("include_usage")))
+        self._sleep()
+        if self.timing.time_to_first_token or self.timing.token_delay:
+            time.sleep(self.timing.time_to_first_token + self.timing.token_delay * max(len(tokens) - 1, 0))
+        message = {"role": "assistant", "content": text or None}
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        return Reply(body={"id": ident, "object": "chat.completion", "created": int(time.time()),
+                           "model": self.model_name,
+                           "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                           "usage": usage})
+
+    def _chat_events(self, ident, tokens, tool_calls, finish, usage, include_usage):
+        base = {"id": ident, "object": "chat.completion.chunk", "created": int(time.time()), "model": self.model_name}
+        first_delay = self.timing.latency + self.timing.time_to_first_token
+        yield first_delay, dict(base, choices=[{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                                "finish_reason": None}])
+        for i, tok in enumerate(tokens):
+            yield (self.timing.token_delay if i else 0.0), dict(
+                base, choices=[{"index": 0, "delta": {"content": tok}, "finish_reason": None}])
+        for i, call in enumerate(tool_calls or []):
+            args = call["function"]["arguments"]
+            half = len(args) // 2
+            yield 0.0, dict(base, choices=[{"index": 0, "delta": {"tool_calls": [
+                {"index": i, "id": call["id"], "type": "function",
+                 "function": {"name": call["function"]["name"], "arguments": args[:half]}}]}, "finish_reason": None}])
+            yield 0.0, dict(base, choices=[{"index": 0, "delta": {"tool_calls": [
+                {"index": i, "function": {"arguments": args[half:]}}]}, "finish_reason": None}])
+        yield 0.0, dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": finish}])
+        if include_usage:
+            yield 0.0, dict(base, choices=[], usage=usage)
+        yield 0.0, "[DONE]"
+
+    def _openai_embeddings(self, body):
+        inputs = body.get("input")
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if not isinstance(inputs, list) or not inputs or not all(isinstance(t, str) for t in inputs):
+            return Reply(400, {"error": {"message": "'input' must be a string or a list of strings"}})
+        if self.embedding_batch_too_large(len(inputs)):
+            return Reply(413, {"error": {"message": "Batch of %d inputs exceeds the limit of %d" % (
+                len(inputs), self.faults.max_batch)}})
+        vectors = get_embedder(self.embedder).encode(inputs)
+        self._count_items(len(inputs))
+        self._sleep(len(inputs))
+        tokens = sum(chat.count_tokens(t) for t in inputs)
+        return Reply(body={"object": "list", "model": self.model_name,
+                           "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
+                           "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    # -- Model Registry ----------------------------------------------------------------
+
+    def _text_generation(self, rows):
+        out = []
+        for index, value in rows:
+            prompt = _column(value, "inputs")
+            if not isinstance(prompt, str):
+                return Reply(400, {"message": "Column 'inputs' must be a string."})
+            answer = "Generated answer to a prompt of %d characters." % len(prompt)
+            # The text-generation pipeline returns the prompt followed by the new text.
+            out.append([index, {"outputs": json.dumps([{"generated_text": prompt + " " + answer}])}])
+        self._count_items(len(rows))
+        self._sleep(len(rows))
+        return Reply(body={"data": out})
+
+    def _legacy_embedding(self, rows):
+        texts = [_column(v, "inputs") for _, v in rows]
+        if not all(isinstance(t, str) for t in texts):
+            return Reply(400, {"message": "Column 'inputs' must be a string."})
+        if self.embedding_batch_too_large(len(texts)):
+            return Reply(413, {"message": "Too many rows in one request."})
+        vectors = get_embedder(self.embedder).encode(texts)
+        self._count_items(len(texts))
+        self._sleep(len(texts))
+        return Reply(body={"data": [[index, {"outputs": json.dumps(v)}] for (index, _), v in zip(rows, vectors)]})
+
+    def _sentence_transformers(self, rows):
+        texts = [_column(v, "sentence") for _, v in rows]
+        if not all(isinstance(t, str) for t in texts):
+            return Reply(400, {"message": "Column 'sentence' must be a string."})
+        if self.embedding_batch_too_large(len(texts)):
+            return Reply(413, {"message": "Too many rows in one request."})
+        vectors = get_embedder(self.embedder).encode(texts)
+        self._count_items(len(texts))
+        self._sleep(len(texts))
+        return Reply(body={"data": [[index, {"output": v}] for (index, _), v in zip(rows, vectors)]})
+
+    def _registry_openai_chat(self, rows):
+        out = []
+        for index, value in rows:
+            messages = _column(value, "messages")
+            if not isinstance(messages, list) or not messages:
+                return Reply(400, {"message": "Column 'messages' must be a non-empty list."})
+            _, text = chat.respond(messages)
+            text, finish = chat.apply_limits(text, _column(value, "max_completion_tokens"), _column(value, "stop"))
+            usage = {"prompt_tokens": chat.prompt_tokens(messages), "completion_tokens": len(chat.tokens_of(text))}
+            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+            out.append([index, {"id": "chatcmpl-" + uuid.uuid4().hex[:12], "object": "chat.completion",
+                                "created": int(time.time()), "model": self.model_name,
+                                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                             "logprobs": None, "finish_reason": finish}],
+                                "usage": usage}])
+        self._count_items(len(rows))
+        self._sleep(len(rows))
+        return Reply(body={"data": out})
+
+
+def _rows(body):
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list) or not data:
+        return None
+    rows = []
+    for row in data:
+        if not isinstance(row, list) or len(row) < 2 or not isinstance(row[0], int):
+            return None
+        rows.append((row[0], row[1] if len(row) == 2 else row[1:]))
+    return rows
+
+
+def _column(value, name):
+    if isinstance(value, dict):
+        return value.get(name)
+    return value  # a single positional column
