@@ -80,6 +80,10 @@ class Account:
 
     # -- checks used by the ingress ----------------------------------------------------
 
+    def user_of(self, token):
+        issued = self._tokens.get(token)
+        return issued.user if issued else None
+
     def check_ingress_token(self, token, host):
         """None if ``token`` may call ``host``, else the reason it may not."""
         issued = self._tokens.get(token)

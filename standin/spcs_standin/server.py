@@ -116,7 +116,15 @@ class _IngressHandler(_Handler):
         except ValueError:
             self._send(400, {"message": "Request body is not JSON."})
             return
-        service.note(path, body, {k: v for k, v in self.headers.items() if k.lower() != "authorization"})
+        service.note(path, body, {k: v for k, v in self.headers.items() if k.lower() != "authorization"},
+                     user=self.account.user_of(match.group(1)))
+        service.enter()
+        try:
+            self._serve(service, path, body)
+        finally:
+            service.leave()
+
+    def _serve(self, service, path, body):
         if service.is_suspended():
             self._send(503, {"message": "Service %s is suspended. Resume it with ALTER SERVICE ... RESUME." % service.name},
                        headers={"Retry-After": "1"})

@@ -61,7 +61,7 @@ class Service:
         if self.kind not in KINDS:
             raise ValueError("unknown service kind %r" % self.kind)
         self.requests = deque(maxlen=self.record)
-        self.counters = {"requests": 0, "items": 0}
+        self.counters = {"requests": 0, "items": 0, "in_flight": 0, "max_in_flight": 0}
         self._lock = threading.Lock()
         self.port = None
 
@@ -82,10 +82,19 @@ class Service:
 
     # -- requests ----------------------------------------------------------------------
 
-    def note(self, path, body, headers):
+    def note(self, path, body, headers, user=None):
         with self._lock:
             self.counters["requests"] += 1
-            self.requests.append({"path": path, "body": body, "headers": headers})
+            self.requests.append({"path": path, "body": body, "headers": headers, "user": user})
+
+    def enter(self):
+        with self._lock:
+            self.counters["in_flight"] += 1
+            self.counters["max_in_flight"] = max(self.counters["max_in_flight"], self.counters["in_flight"])
+
+    def leave(self):
+        with self._lock:
+            self.counters["in_flight"] -= 1
 
     def handle(self, path, body):
         """The Reply for an authenticated request (faults are applied by the server)."""
