@@ -1,68 +1,9 @@
-"""Drive MyLLM the way DSS does: descriptor defaults, presets as dicts, python-lib on the path."""
+"""The tests drive MyLLM through the shared DSS harness."""
 
-import importlib.util
-import json
 import os
 import sys
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "devtools"))
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COMPONENT = os.path.join(ROOT, "python-llms", "snowpark-container-services-llm")
-
-for path in (os.path.join(ROOT, "python-lib"), os.path.join(ROOT, "standin"), os.path.join(ROOT, "tests", "stubs")):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-from dataikuapi.dss.llm import DSSLLMCompletionQuery  # noqa: E402
-from dataikuapi.dss.llm_tracing import SpanBuilder  # noqa: E402
-
-
-def descriptor():
-    with open(os.path.join(COMPONENT, "llm.json")) as f:
-        return json.load(f)
-
-
-def defaults():
-    """What DSS stores for a new model: each param's defaultValue."""
-    return {p["name"]: p["defaultValue"] for p in descriptor()["params"] if "defaultValue" in p}
-
-
-def _load_class():
-    spec = importlib.util.spec_from_file_location("dss_custom_llm_component", os.path.join(COMPONENT, "llm.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.MyLLM
-
-
-MyLLM = _load_class()
-
-
-def make_llm(config, with_defaults=True):
-    """A configured MyLLM, as DSS instantiates it."""
-    full = defaults() if with_defaults else {}
-    full.update(config)
-    llm = MyLLM()
-    llm.set_config(full, {})
-    return llm
-
-
-def new_query():
-    """A real dataikuapi completion query builder (no DSS needed to build messages)."""
-    return DSSLLMCompletionQuery(None)
-
-
-def new_trace(name="test"):
-    return SpanBuilder(name)
-
-
-def generate_keypair(passphrase=None):
-    """(private PEM, public PEM) of a fresh RSA key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
-                  else serialization.NoEncryption())
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
+from dss_harness import *  # noqa: E402,F401,F403
+from dss_harness import MyLLM, defaults, descriptor, generate_keypair, make_llm, new_query, new_trace  # noqa: E402,F401

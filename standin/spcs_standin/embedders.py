@@ -41,6 +41,7 @@ class MiniLMEmbedder:
     def __init__(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TQDM_DISABLE", "1")
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(str(model_dir()), device="cpu")

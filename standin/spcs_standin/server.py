@@ -207,6 +207,10 @@ class StandIn:
         return service
 
     def start(self):
+        from .embedders import get_embedder
+
+        for service in self.services.values():  # load models before the first request, not during it
+            get_embedder(service.embedder)
         handler = type("AccountHandler", (_AccountHandler,), {"account": self.account})
         server = self._listen(handler)
         self.account_url = "http://%s:%d" % (self.host, server.server_address[1])

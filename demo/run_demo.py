@@ -1,0 +1,136 @@
+"""The one-command demo: the stand-in plays Snowflake + SPCS, the plugin is driven as DSS drives it.
+
+1. a multi-turn chat, 2. the same chat streamed, 3. a tool call round trip, 4. an
+Embed-recipe-like run over 320 clinical-style notes with the real all-MiniLM-L6-v2, then
+a search by cosine similarity, 5. a usage and cost summary. Exits non-zero if the search
+does not rank the right notes first.
+"""
+
+import logging
+import math
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "devtools"))
+sys.path.insert(0, HERE)
+
+from dss_harness import generate_keypair, make_llm, new_query, new_trace  # noqa: E402
+from spcs_standin import Account, Service, StandIn, Timing  # noqa: E402
+from spcs_standin.embedders import real_model_available  # noqa: E402
+
+from clinical_notes import SEARCHES, notes  # noqa: E402
+
+# Example rates: a GPU pool for chat and a CPU pool for embeddings; use your own figures.
+CHAT_CREDITS_PER_HOUR, EMBED_CREDITS_PER_HOUR, DOLLARS_PER_CREDIT = 1.14, 0.22, 3.00
+
+
+def cosine(a, b):
+    dot = sum(x * y for x, y in zip(a, b))
+    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+
+
+def main():
+    logging.basicConfig(level=logging.WARNING)
+    embedder = "minilm" if real_model_available() else "deterministic"
+    standin = StandIn(Account())
+    standin.add_service(Service("llama-chat", "openai", model_name="llama-3.1-8b-instruct",
+                                timing=Timing(time_to_first_token=0.05, token_delay=0.01)))
+    standin.add_service(Service("minilm-embed", "registry-sentence-transformers", embedder=embedder,
+                                timing=Timing(latency=0.005)))
+    standin.start()
+    private_pem, public_pem = generate_keypair()
+    standin.account.register_public_key("DSS_SERVICE", public_pem)
+    oauth_token = standin.account.issue_oauth_access_token("ALICE", lifetime=600)
+
+    chat = make_llm({
+        "llmEndpointUrl": standin.url("llama-chat"), "modelHandlingMode": "OPENAI_COMPATIBLE",
+        "modelName": "llama-3.1-8b-instruct", "authMode": "OAUTH", "snowflakeAccountUrl": standin.account_url,
+        "oauth": {"snowflake_oauth": oauth_token},
+        "spcsCreditsPerHourCost": CHAT_CREDITS_PER_HOUR, "snowflakeCreditCost": DOLLARS_PER_CREDIT})
+    embed = make_llm({
+        "llmEndpointUrl": standin.url("minilm-embed"), "modelHandlingMode": "REGISTRY_SENTENCE_TRANSFORMERS",
+        "authMode": "KEYPAIR_JWT", "snowflakeAccountUrl": standin.account_url,
+        "keypair": {"account": standin.account.name, "user": "DSS_SERVICE", "privateKey": private_pem},
+        "embeddingBatchSize": 64, "maxParallelism": 4,
+        "spcsCreditsPerHourCost": EMBED_CREDITS_PER_HOUR, "snowflakeCreditCost": DOLLARS_PER_CREDIT})
+
+    print("== Stand-in: account %s, chat %s, embeddings %s (%s model)" % (
+        standin.account_url, standin.url("llama-chat"), standin.url("minilm-embed"), embedder))
+
+    print("\n== 1. Multi-turn chat (OAuth, OpenAI-compatible container)")
+    q = new_query()
+    q.with_message("You are a clinical documentation assistant.", role="system")
+    q.with_message("Summarise the admission note for bed 12.")
+    q.with_message("Bed 12: 67-year-old woman admitted with pneumonia.", role="assistant")
+    q.with_message("What antibiotics were started?")
+    answer = chat.process(q.cq, {"temperature": 0.1, "maxOutputTokens": 200}, new_trace("demo"))
+    print("assistant:", answer["text"])
+    print("tokens: %d prompt + %d completion, estimated cost $%.6f" % (
+        answer["promptTokens"], answer["completionTokens"], answer["estimatedCost"]))
+
+    print("\n== 2. The same chat, streamed")
+    started, first = time.monotonic(), None
+    pieces = []
+    for item in chat.process_stream(q.cq, {"temperature": 0.1}, new_trace("demo")):
+        if "chunk" in item:
+            first = first or time.monotonic() - started
+            pieces.append(item["chunk"]["text"])
+            sys.stdout.write(item["chunk"]["text"])
+            sys.stdout.flush()
+    print("\n(%d chunks, first after %.0f ms; same text as unstreamed: %s)" % (
+        len(pieces), first * 1000, "".join(pieces) == answer["text"]))
+
+    print("\n== 3. Tool call round trip")
+    tools = [{"type": "function", "function": {
+        "name": "lookup_medication", "description": "Medications started during a stay",
+        "parameters": {"type": "object", "properties": {"bed": {"type": "integer"}}, "required": ["bed"]}}}]
+    t = new_query()
+    t.with_message("Use lookup_medication for bed 12")
+    first_turn = chat.process(t.cq, {"tools": tools}, new_trace("demo"))
+    call = first_turn["toolCalls"][0]
+    print("model asks: %s(%s)" % (call["function"]["name"], call["function"]["arguments"]))
+    t.with_tool_calls(first_turn["toolCalls"])
+    t.with_tool_output('{"bed": 12, "started": ["ceftriaxone", "azithromycin"]}', tool_call_id=call["id"])
+    print("assistant:", chat.process(t.cq, {"tools": tools}, new_trace("demo"))["text"])
+
+    print("\n== 4. Embed recipe: %d notes (key pair, Model Registry sentence-transformers)" % len(notes()))
+    corpus = notes()
+    started = time.monotonic()
+    vectors = []
+    for start in range(0, len(corpus), 100):  # DSS's Embed recipe hands over chunks of rows
+        batch = embed.process_embeddings({"queries": [{"text": text} for _, text in corpus[start:start + 100]]},
+                                         {}, new_trace("demo"))
+        vectors.extend(r["embedding"] for r in batch["responses"])
+    print("embedded %d notes in %.2f s (%d dimensions)" % (len(vectors), time.monotonic() - started, len(vectors[0])))
+
+    ok = True
+    for search, topic in SEARCHES:
+        query_vector = embed.process_embeddings({"text": search}, {}, new_trace("demo"))["embedding"]
+        ranked = sorted(range(len(corpus)), key=lambda i: -cosine(query_vector, vectors[i]))[:5]
+        hits = [corpus[i][0] for i in ranked]
+        good = embedder != "minilm" or hits[:3] == [topic] * 3
+        ok = ok and good
+        print("\nsearch: %r  (expect %s) %s" % (search, topic, "OK" if good else "WRONG"))
+        for rank, i in enumerate(ranked, 1):
+            print("  %d. [%.3f] (%s) %s" % (rank, cosine(query_vector, vectors[i]), corpus[i][0], corpus[i][1]))
+
+    print("\n== 5. Usage and cost")
+    print("%-14s %9s %9s %10s %12s %10s %10s" % ("model", "requests", "calls", "tokens", "busy s", "credits", "dollars"))
+    for name, llm in (("chat", chat), ("embeddings", embed)):
+        t = llm.model.costs.totals
+        print("%-14s %9d %9d %10d %12.3f %10.6f %10.6f" % (
+            name, llm.model.transport.requests_sent, t.calls, t.prompt_tokens + t.completion_tokens,
+            t.busy_seconds, t.credits, t.dollars))
+    counters = standin.account.counters
+    print("token exchanges: %d OAuth login(s), %d key-pair exchange(s)" % (counters["login"], counters["jwt_exchange"]))
+    standin.stop()
+    if not ok:
+        print("\nThe search did not rank the right notes first.")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
