@@ -1,0 +1,64 @@
+"""The doctor names the real cause of each misconfiguration, and never prints a secret."""
+
+import io
+
+from dss import generate_keypair  # noqa: F401  (puts python-lib on the path)
+from spcs_llm.doctor import main, run_checks
+
+
+def failed(checks):
+    return [(c.step, c.detail, c.fix) for c in checks if not c.ok]
+
+
+def test_healthy_endpoint_passes_and_prints_settings_without_secrets(env, monkeypatch):
+    monkeypatch.setenv("SNOWFLAKE_PAT", env.pat)
+    out = io.StringIO()
+    code = main(["--endpoint", env.standin.url("openai"), "--auth", "PAT"], stream=out)
+    text = out.getvalue()
+    assert code == 0, text
+    assert '"modelHandlingMode": "OPENAI_COMPATIBLE"' in text
+    assert env.pat not in text and "<secret: enter it in the preset>" in text
+
+
+def test_detects_registry_protocol(env, monkeypatch):
+    monkeypatch.setenv("SNOWFLAKE_PAT", env.pat)
+    out = io.StringIO()
+    assert main(["--endpoint", env.standin.url("st")], stream=out) == 0
+    assert '"modelHandlingMode": "REGISTRY_SENTENCE_TRANSFORMERS"' in out.getvalue()
+
+
+def test_wrong_token(env):
+    config = env.config("openai", "PAT")
+    config["pat"] = {"token": "pat-wrong"}
+    (step, detail, fix), = failed(run_checks(config)[0])
+    assert step == "ingress" and "rejected the programmatic access token" in detail
+    assert "pat-wrong" not in detail + fix
+
+
+def test_wrong_account_url(env):
+    config = env.config("openai", "KEYPAIR_JWT")
+    config["snowflakeAccountUrl"] = env.standin.url("openai")  # the ingress, not the account
+    (step, detail, fix), = failed(run_checks(config)[0])
+    assert step == "token exchange" and "snowflakeAccountUrl" in fix
+    config["snowflakeAccountUrl"] = "http://127.0.0.1:9"  # nothing listens there
+    (step, detail, fix), = failed(run_checks(config)[0])
+    assert step == "token exchange" and "Could not reach Snowflake" in detail and "snowflakeAccountUrl" in detail
+
+
+def test_suspended_service(env):
+    env.standin.services["openai"].suspend()
+    (step, detail, fix), = failed(run_checks(env.config("openai", "OAUTH"))[0])
+    assert step == "ingress" and "suspended" in detail and "ALTER SERVICE" in fix
+
+
+def test_wrong_protocol(env):
+    config = env.config("openai", "PAT", modelHandlingMode="REGISTRY_SENTENCE_TRANSFORMERS")
+    (step, detail, fix), = failed(run_checks(config)[0])
+    assert step == "protocol" and "speaks OPENAI_COMPATIBLE" in detail
+    assert fix == "Set 'modelHandlingMode' to OPENAI_COMPATIBLE."
+
+
+def test_standin_by_default():
+    out = io.StringIO()
+    assert main([], stream=out) == 0, out.getvalue()
+    assert "checking the local stand-in" in out.getvalue()
