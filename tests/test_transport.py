@@ -1,0 +1,150 @@
+"""Retries within budget, fast failures, streams that break, and secrets kept out of logs."""
+
+import logging
+
+import pytest
+
+from dss import make_llm, new_query, new_trace
+from spcs_llm.errors import (AuthError, InvalidInputError, MalformedResponseError, ServiceSuspendedError,
+                             StreamInterruptedError, TransientServiceError)
+from spcs_llm.retry_policy import parse_retry_after
+from spcs_standin import deterministic_vector, http_date
+
+
+def ask(llm, text="hello there"):
+    q = new_query()
+    q.with_message(text)
+    return llm.process(q.cq, {}, new_trace())
+
+
+@pytest.mark.parametrize("faults", [["503", "502", "504"], ["429"], ["reset"], ["malformed"], ["reset", "429", "503"]])
+def test_transient_faults_are_retried(env, faults):
+    svc = env.standin.services["openai"]
+    svc.faults.inject(*faults)
+    assert ask(make_llm(env.config("openai")))["text"] == "Turn 1. You said: hello there"
+    assert svc.counters["requests"] == len(faults) + 1
+
+
+@pytest.mark.parametrize("status", ["400", "403", "404", "422", "500"])
+def test_non_retryable_errors_fail_fast_with_the_server_message(env, status):
+    svc = env.standin.services["openai"]
+    svc.faults.inject(status)
+    with pytest.raises(Exception) as info:
+        ask(make_llm(env.config("openai")))
+    assert "Injected HTTP %s" % status in str(info.value)
+    assert svc.counters["requests"] == 1
+
+
+def test_budget_is_respected_and_named(env):
+    svc = env.standin.services["openai"]
+    svc.faults.inject(*["503"] * 50)
+    with pytest.raises(TransientServiceError) as info:
+        ask(make_llm(env.config("openai", maxRetries=3)))
+    assert "Gave up after 4 attempts" in str(info.value) and "'maxRetries'=3" in str(info.value)
+    assert svc.counters["requests"] == 4
+
+
+def test_retry_after_longer_than_budget_stops_at_once(env):
+    svc = env.standin.services["openai"]
+    svc.faults.retry_after = "3600"
+    svc.faults.inject("429")
+    with pytest.raises(TransientServiceError, match="rate limiting"):
+        ask(make_llm(env.config("openai", retryBudgetSeconds=5)))
+    assert svc.counters["requests"] == 1
+
+
+def test_retry_after_parsing():
+    assert parse_retry_after("2") == 2.0
+    assert 4 <= parse_retry_after(http_date(5)) <= 5.5
+    assert parse_retry_after("garbage") is None and parse_retry_after(None) is None
+
+
+def test_suspended_service_is_named_after_budget(env):
+    env.standin.services["openai"].suspend()
+    with pytest.raises(ServiceSuspendedError, match="ALTER SERVICE <name> RESUME"):
+        ask(make_llm(env.config("openai", retryBudgetSeconds=1.5)))
+
+
+def test_suspended_service_that_resumes_is_waited_for(env):
+    env.standin.services["openai"].suspend(auto_resume_after=1.0)
+    assert ask(make_llm(env.config("openai")))["text"]
+
+
+def test_html_login_page_is_an_auth_problem_not_a_parse_error(env):
+    env.standin.services["openai"].faults.inject("html")
+    with pytest.raises(AuthError, match="Snowflake's login page"):
+        ask(make_llm(env.config("openai")))
+
+
+def test_stream_cut_before_any_chunk_is_retried_cleanly(env):
+    svc = env.standin.services["openai"]
+    svc.faults.cut_after_chunks = 0
+    svc.faults.inject("cut")
+    llm = make_llm(env.config("openai"))
+    q = new_query()
+    q.with_message("stream me please")
+    items = list(llm.process_stream(q.cq, {}, new_trace()))
+    assert "".join(i["chunk"]["text"] for i in items[:-1]) == "Turn 1. You said: stream me please"
+
+
+def test_stream_cut_mid_way_is_a_clear_error_not_a_truncated_answer(env):
+    svc = env.standin.services["openai"]
+    svc.faults.cut_after_chunks = 3
+    svc.faults.inject("cut")
+    llm = make_llm(env.config("openai"))
+    q = new_query()
+    q.with_message("stream me please")
+    got = []
+    with pytest.raises(StreamInterruptedError, match="broke off"):
+        for item in llm.process_stream(q.cq, {}, new_trace()):
+            got.append(item)
+    assert got and all("chunk" in i for i in got)
+
+
+def test_payload_too_large_batches_are_split_in_order(env):
+    svc = env.standin.services["st"]
+    svc.faults.max_batch = 5
+    llm = make_llm(env.config("st", embeddingBatchSize=16))
+    texts = ["t%d" % i for i in range(16)]
+    r = llm.process_embeddings({"queries": [{"text": t} for t in texts]}, {}, new_trace())
+    assert [x["embedding"] for x in r["responses"]] == [deterministic_vector(t) for t in texts]
+
+
+def test_malformed_every_time_gives_up_with_a_clear_error(env):
+    env.standin.services["st"].faults.inject(*["malformed"] * 10)
+    with pytest.raises(MalformedResponseError, match="not JSON"):
+        make_llm(env.config("st", maxRetries=2)).process_embeddings({"text": "x"}, {}, new_trace())
+
+
+def test_unsupported_capability_is_rejected(env):
+    with pytest.raises(InvalidInputError, match="REGISTRY_SENTENCE_TRANSFORMERS does not support completions"):
+        make_llm(env.config("st")).process(new_query().with_message("x").cq, {}, new_trace())
+    with pytest.raises(InvalidInputError, match="does not support embeddings"):
+        make_llm(env.config("openai-chat-sig")).process_embeddings({"text": "x"}, {}, new_trace())
+
+
+@pytest.mark.parametrize("auth", ["OAUTH", "KEYPAIR_JWT", "PAT"])
+def test_no_secret_in_logs_traces_or_errors(env, auth, caplog):
+    caplog.set_level(logging.DEBUG)
+    llm = make_llm(env.config("openai", auth))
+    trace = new_trace()
+    q = new_query()
+    q.with_message("hello")
+    llm.process(q.cq, {}, trace)
+    list(llm.process_stream(q.cq, {}, trace))
+    env.account.expire("session")
+    env.account.expire("ingress")
+    llm.process(q.cq, {}, trace)
+    errors = []
+    for kind in ("session", "master", "oauth", "ingress"):
+        env.account.expire(kind)
+    bad = dict(env.config("openai", auth), pat={"token": env.pat + "x"}) if auth == "PAT" else env.config("openai", auth)
+    try:
+        make_llm(bad).process(q.cq, {}, trace)
+    except Exception as exc:
+        errors.append(repr(exc) + str(exc))
+    secrets = [env.pat, env.oauth_token, env.private_pem.splitlines()[1]]
+    secrets += [t for t in env.account._tokens]  # every session, master and ingress token issued
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    haystack = logs + "\n".join(errors) + repr(trace.span) + repr(llm.model.settings)
+    assert not [s for s in secrets if s and s in haystack]
