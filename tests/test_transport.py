@@ -76,27 +76,26 @@ def test_html_login_page_is_an_auth_problem_not_a_parse_error(env):
         ask(make_llm(env.config("openai")))
 
 
-def test_stream_cut_before_any_chunk_is_retried_cleanly(env):
+def stream_with_cut(env, after_chunks):
+    """Stream one answer from a service told to drop the connection after ``after_chunks`` events."""
     svc = env.standin.services["openai"]
-    svc.faults.cut_after_chunks = 0
+    svc.faults.cut_after_chunks = after_chunks
     svc.faults.inject("cut")
-    llm = make_llm(env.config("openai"))
     q = new_query()
     q.with_message("stream me please")
-    items = list(llm.process_stream(q.cq, {}, new_trace()))
+    return make_llm(env.config("openai")).process_stream(q.cq, {}, new_trace())
+
+
+def test_stream_cut_before_any_chunk_is_retried_cleanly(env):
+    items = list(stream_with_cut(env, 0))
     assert "".join(i["chunk"]["text"] for i in items[:-1]) == "Turn 1. You said: stream me please"
+    assert env.standin.services["openai"].counters["requests"] == 2
 
 
 def test_stream_cut_mid_way_is_a_clear_error_not_a_truncated_answer(env):
-    svc = env.standin.services["openai"]
-    svc.faults.cut_after_chunks = 3
-    svc.faults.inject("cut")
-    llm = make_llm(env.config("openai"))
-    q = new_query()
-    q.with_message("stream me please")
     got = []
     with pytest.raises(StreamInterruptedError, match="broke off"):
-        for item in llm.process_stream(q.cq, {}, new_trace()):
+        for item in stream_with_cut(env, 3):
             got.append(item)
     assert got and all("chunk" in i for i in got)
 

@@ -7,13 +7,16 @@ calls (and many models on one account) share one session.
 
 import hashlib
 import threading
+from collections import OrderedDict
 
 from ..settings import KeyPairCredential, OAuthCredential, PatCredential
 from .keypair_jwt import KeyPairTokenProvider
 from .oauth_session import OAuthSessionTokenProvider
 from .pat import PatTokenProvider
 
-_providers = {}
+# OAuth access tokens rotate (DSS refreshes them), so old entries are dropped, oldest first.
+MAX_PROVIDERS = 512
+_providers = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -44,6 +47,10 @@ def provider_for(settings, session):
         provider = _providers.get(key)
         if provider is None:
             provider = _providers[key] = factory()
+            while len(_providers) > MAX_PROVIDERS:
+                _providers.popitem(last=False)
+        else:
+            _providers.move_to_end(key)
         return provider
 
 
