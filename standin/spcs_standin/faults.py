@@ -20,6 +20,7 @@ class Faults:
     slow_seconds: float = 5.0  # how long "slow" stalls before answering
     cut_after_chunks: int = 3
     max_batch: int = 0  # embedding batches above this get 413 (0: no limit)
+    max_body_bytes: int = 0  # request bodies above this get 413, as an ingress limit would (0: none)
     seed: int = 1234
 
     def __post_init__(self):

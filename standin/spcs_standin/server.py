@@ -102,6 +102,10 @@ class _IngressHandler(_Handler):
 
     def _ingress(self, raw):
         service, path = self.service, urlsplit(self.path).path
+        if service.faults.max_body_bytes and len(raw) > service.faults.max_body_bytes:
+            self._send(413, {"message": "Request body of %d bytes exceeds the %d-byte limit." % (
+                len(raw), service.faults.max_body_bytes)})
+            return
         host = self.headers.get("Host", "")
         match = _AUTH.match(self.headers.get("Authorization", ""))
         if not match:
