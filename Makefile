@@ -24,3 +24,7 @@ demo: $(VENV)/.installed
 
 clean:
 	rm -rf .venv .venv39 dist .pytest_cache
+
+.PHONY: reliability
+reliability: $(VENV)/.installed
+	$(VENV)/bin/python devtools/reliability.py

@@ -1,0 +1,59 @@
+"""``make reliability``: run the fault matrix, the load run and the bad inputs; print the README tables."""
+
+import logging
+import platform
+import sys
+import time
+
+from dss_harness import generate_keypair
+from standin_env import Env
+
+from bad_inputs import BAD_INPUTS, run_bad_input
+from load_run import run_load
+from reliability_cases import CASES, run_case
+
+def main():
+    logging.basicConfig(level=logging.ERROR)
+    keypair = generate_keypair()
+    print("## Reliability\n")
+    print("Produced by `make reliability` on %s, Python %s, %s.\n" % (
+        time.strftime("%Y-%m-%d"), platform.python_version(), platform.machine()))
+    print("### Fault matrix\n")
+    print("| fault | expected | outcome | requests | seconds |\n|---|---|---|---|---|")
+    failures = 0
+    for case in CASES:
+        env = Env(keypair)
+        started = time.monotonic()
+        result, error, requests = run_case(env, case)
+        seconds = time.monotonic() - started
+        env.stop()
+        ok = (error is None) if case.error is None else (isinstance(error, case.error) and case.message in str(error))
+        failures += not ok
+        outcome = "succeeded" if error is None else "%s: %s" % (type(error).__name__, str(error)[:110].replace("|", "/"))
+        print("| %s | %s | %s %s | %d | %.2f |" % (case.name, case.expected, "✅" if ok else "❌", outcome, requests,
+                                                 seconds))
+    print("\n### Load run\n")
+    f = run_load(calls=5000, parallelism=32, fault_rate=0.05)
+    failures += bool(f["errors"] or f["wrong"] or f["correct"] != f["calls"])
+    print("| figure | value |\n|---|---|")
+    for key in ("calls", "parallelism", "fault_rate", "answered", "correct", "faults_injected", "requests",
+                "oauth_logins", "jwt_exchanges", "seconds", "calls_per_second", "memory_after_warmup_kib",
+                "memory_at_end_kib"):
+        print("| %s | %s |" % (key, f[key]))
+    print("| wrong, lost or duplicate answers | %d |" % (len(f["wrong"]) + len(f["errors"])))
+    print("\n### Bad inputs\n")
+    print("| input | error |\n|---|---|")
+    env = Env(keypair)
+    for name, kind, service, query, error, message in BAD_INPUTS:
+        exc = run_bad_input(env, kind, service, query)
+        ok = isinstance(exc, error) and message in str(exc)
+        failures += not ok
+        print("| %s | %s `%s: %s` |" % (name, "✅" if ok else "❌", type(exc).__name__, str(exc)[:120].replace("|", "/")))
+    env.stop()
+    print("\nInvalid settings (non-HTTPS URLs, missing account URL, bad keys, parallelism 0 or 10,000, negative "
+          "costs...) fail in `set_config` naming the field: `tests/test_settings.py`.")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
