@@ -34,7 +34,9 @@ class SPCSModel:
 
     def complete(self, query, settings, trace=None):
         """A DSS completion response dict for ``query`` (``process``)."""
-        messages = parse_messages(query)
+        return self._complete(parse_messages(query), settings, trace)
+
+    def _complete(self, messages, settings, trace):
         path, body = self.protocol.chat_request(messages, settings or {})
         ticket = self.costs.start()
         completion = None
@@ -51,7 +53,7 @@ class SPCSModel:
         """Yield DSS ``{"chunk": ...}`` items as text arrives, then one ``{"footer": ...}``."""
         messages = parse_messages(query)
         if not self.protocol.supports_streaming:
-            response = self.complete(query, settings, trace)
+            response = self._complete(messages, settings, trace)
             if response["text"]:
                 yield {"chunk": {"text": response["text"]}}
             yield {"footer": {k: v for k, v in response.items() if k != "text"}}

@@ -168,7 +168,7 @@ class Transport:
             raise TransientServiceError(
                 "No answer from %s within %g s (setting 'readTimeoutSeconds')." % (url, self.timeout[1])) from None
         except requests.exceptions.ConnectionError as exc:
-            raise TransientServiceError("Could not connect to %s (%s)." % (url, _connection_reason(exc))) from None
+            raise TransientServiceError("Connection to %s failed (%s)." % (url, _connection_reason(exc))) from None
 
     def close(self):
         """Close pooled connections."""

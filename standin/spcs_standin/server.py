@@ -5,6 +5,7 @@ import logging
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from email.utils import formatdate
@@ -25,6 +26,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
+
+    def handle_error(self, request, client_address):
+        # Clients that time out or give up close their end; that is not the stand-in's error.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            logger.debug("client %s went away: %s", client_address, type(exc).__name__)
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
