@@ -43,7 +43,8 @@ class Env:
         return {"authMode": "PAT", "pat": {"token": self.pat}}
 
     def config(self, service, mode="PAT", **extra):
-        config = {"llmEndpointUrl": self.standin.url(service), "modelHandlingMode": MODES[self.standin.services[service].kind],
+        config = {"llmEndpointUrl": self.standin.url(service),
+                  "modelHandlingMode": MODES.get(self.standin.services[service].kind),
                   "retryBudgetSeconds": 10, "readTimeoutSeconds": 10}
         config.update(self.auth(mode))
         config.update(extra)

@@ -23,11 +23,28 @@ LEGACY_TEXT_MODES = (
     "TEXT_GENERATION_FALCON",
     "TEXT_GENERATION_OTHER",
 )
-MODES = LEGACY_TEXT_MODES + (
+TEXT_GENERATION_MODES = LEGACY_TEXT_MODES + (
+    "TEXT_GENERATION_LLAMA_3",
+    "TEXT_GENERATION_CHATML",
+    "TEXT_GENERATION_CUSTOM_TEMPLATE",
+)
+PIPELINE_MODES = (
+    "REGISTRY_FILL_MASK",
+    "REGISTRY_TOKEN_CLASSIFICATION",
+    "REGISTRY_QUESTION_ANSWERING",
+    "REGISTRY_SUMMARIZATION",
+    "REGISTRY_TABLE_QUESTION_ANSWERING",
+    "REGISTRY_TEXT_CLASSIFICATION",
+    "REGISTRY_TEXT2TEXT_GENERATION",
+    "REGISTRY_TRANSLATION",
+    "REGISTRY_ZERO_SHOT_CLASSIFICATION",
+    "REGISTRY_ZERO_SHOT_IMAGE_CLASSIFICATION",
+)
+MODES = TEXT_GENERATION_MODES + (
     "OPENAI_COMPATIBLE",
     "REGISTRY_OPENAI_CHAT",
     "REGISTRY_SENTENCE_TRANSFORMERS",
-)
+) + PIPELINE_MODES + ("CUSTOM",)
 
 MAX_PARALLELISM_LIMIT = 256
 
@@ -102,6 +119,9 @@ class ModelSettings:
     embedding_batch_size: int = 64
     transport: TransportSettings = TransportSettings()
     costs: CostSettings = CostSettings()
+    candidate_labels: tuple = ()
+    chat_template: Optional[object] = field(default=None, compare=False)  # a ChatTemplate
+    custom: Optional[object] = None  # CustomSettings, for mode CUSTOM
 
     @property
     def ingress_host(self):
@@ -143,6 +163,18 @@ def parse_settings(config, plugin_config=None):
         output_dollars_per_million=_float(config, "outputTokenCostPerMillion", 0.0, 0, None),
     )
     model_name = _text(config.get("modelName"))
+    chat_template = None
+    if mode == "TEXT_GENERATION_CUSTOM_TEMPLATE":
+        from .protocols.chat_template import ChatTemplate
+
+        chat_template = ChatTemplate(config.get("chatTemplate") or "", _text(config.get("chatTemplateBosToken")),
+                                     _text(config.get("chatTemplateEosToken")))
+    custom = None
+    if mode == "CUSTOM":
+        from .protocols.custom import parse_custom_settings
+
+        custom = parse_custom_settings(config)
+    labels = tuple(x.strip() for x in (_text(config.get("candidateLabels")) or "").split(",") if x.strip())
     return ModelSettings(
         endpoint_url=endpoint_url,
         mode=mode,
@@ -154,6 +186,9 @@ def parse_settings(config, plugin_config=None):
         embedding_batch_size=_int(config, "embeddingBatchSize", 64, 1, 4096),
         transport=transport,
         costs=costs,
+        candidate_labels=labels,
+        chat_template=chat_template,
+        custom=custom,
     )
 
 

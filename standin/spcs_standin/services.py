@@ -14,12 +14,12 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-from . import chat
+from . import chat, pipelines
 from .embedders import get_embedder
 from .faults import Faults
 
 KINDS = ("openai", "registry-text-generation", "registry-legacy-embedding", "registry-openai-chat",
-         "registry-sentence-transformers")
+         "registry-sentence-transformers", "registry-pipeline", "tgi-native")
 
 
 class Reply:
@@ -51,6 +51,7 @@ class Service:
     embedder: str = "deterministic"
     method: str = None  # registry method path override, e.g. "/predict"
     model_name: str = "standin-model"
+    task: str = None  # for "registry-pipeline": a key of pipelines.TASKS
     timing: Timing = field(default_factory=Timing)
     faults: Faults = field(default_factory=Faults)
     suspended: bool = False
@@ -104,7 +105,9 @@ class Service:
             if path == "/v1/embeddings":
                 return self._openai_embeddings(body)
             return Reply(404, {"error": {"message": "Not found: %s" % path}})
-        expected = self.method or {"registry-openai-chat": "/--call--",
+        if self.kind == "tgi-native":
+            return self._tgi_native(path, body)
+        expected = self.method or {"registry-openai-chat": "/--call--", "registry-pipeline": "/--call--",
                                    "registry-sentence-transformers": "/encode"}.get(self.kind, "/predict")
         if path != expected:
             return Reply(404, {"message": "Method %s not found; this service exposes %s." % (path, expected)})
@@ -116,6 +119,7 @@ class Service:
             "registry-legacy-embedding": self._legacy_embedding,
             "registry-openai-chat": self._registry_openai_chat,
             "registry-sentence-transformers": self._sentence_transformers,
+            "registry-pipeline": self._pipeline,
         }[self.kind]
         return handler(rows)
 
@@ -256,6 +260,48 @@ class Service:
         self._count_items(len(rows))
         self._sleep(len(rows))
         return Reply(body={"data": out})
+
+
+    def _pipeline(self, rows):
+        out = []
+        for index, value in rows:
+            if not isinstance(value, dict):
+                return Reply(400, {"message": "Each row must be an object of input columns."})
+            try:
+                status, result = pipelines.TASKS[self.task](value)
+            except (KeyError, TypeError, AttributeError) as exc:
+                return Reply(400, {"message": "Bad input for %s: %s" % (self.task, exc)})
+            if status != 200:
+                return Reply(status, {"message": result})
+            out.append([index, result])
+        self._count_items(len(rows))
+        self._sleep(len(rows))
+        return Reply(body={"data": out})
+
+    # -- native TGI / text-embeddings-inference APIs (plain JSON, no rows) ---------------
+
+    def _tgi_native(self, path, body):
+        if path == "/generate":
+            prompt = body.get("inputs")
+            if not isinstance(prompt, str):
+                return Reply(422, {"error": "inputs must be a string", "error_type": "validation"})
+            params = body.get("parameters") or {}
+            text, _ = chat.apply_limits("Native answer to %d characters." % len(prompt),
+                                        params.get("max_new_tokens"), params.get("stop"))
+            self._sleep()
+            return Reply(body={"generated_text": text, "details": {
+                "finish_reason": "eos_token", "generated_tokens": len(chat.tokens_of(text)),
+                "prefill_tokens": chat.count_tokens(prompt)}})
+        if path == "/embed":
+            inputs = body.get("inputs")
+            inputs = [inputs] if isinstance(inputs, str) else inputs
+            if not isinstance(inputs, list) or not inputs:
+                return Reply(422, {"error": "inputs must be a string or a list", "error_type": "validation"})
+            vectors = get_embedder(self.embedder).encode(inputs)
+            self._count_items(len(inputs))
+            self._sleep(len(inputs))
+            return Reply(body=vectors)
+        return Reply(404, {"error": "Not found: %s" % path})
 
 
 def _rows(body):

@@ -1,5 +1,8 @@
 """One prompt string from a conversation, in the format each raw text-generation family expects.
 
+Each built-in format renders exactly what the family's official chat template renders
+(checked in tests/test_chat_templates.py against those templates).
+
 Used by the ``TEXT_GENERATION_*`` modes, whose Model Registry services take a single
 ``inputs`` string. Each function takes (role, text) turns and ends with the cue for the
 model to answer.
@@ -76,6 +79,22 @@ def falcon(turns):
     return "\n".join(lines)
 
 
+def llama3(turns):
+    """``<|begin_of_text|><|start_header_id|>role<|end_header_id|>\n\ntext<|eot_id|>...`` then the assistant header."""
+    out = ["<|begin_of_text|>"]
+    for role, text in turns:
+        out.append("<|start_header_id|>%s<|end_header_id|>\n\n%s<|eot_id|>" % (role, text.strip()))
+    out.append("<|start_header_id|>assistant<|end_header_id|>\n\n")
+    return "".join(out)
+
+
+def chatml(turns):
+    """``<|im_start|>role\ntext<|im_end|>\n`` per turn, then ``<|im_start|>assistant\n``."""
+    out = ["<|im_start|>%s\n%s<|im_end|>\n" % (role, text) for role, text in turns]
+    out.append("<|im_start|>assistant\n")
+    return "".join(out)
+
+
 def plain(turns):
     """The texts alone, one paragraph each: for models fine-tuned on raw text."""
     return "\n\n".join(text.strip() for _, text in turns)
@@ -87,12 +106,21 @@ FORMATS = {
     "TEXT_GENERATION_ZEPHYR": zephyr,
     "TEXT_GENERATION_FALCON": falcon,
     "TEXT_GENERATION_OTHER": plain,
+    "TEXT_GENERATION_LLAMA_3": llama3,
+    "TEXT_GENERATION_CHATML": chatml,
 }
 
 
-def render(mode, turns):
-    """The prompt for ``mode`` (a ``TEXT_GENERATION_*`` value)."""
+def formatter_for(mode, chat_template=None):
+    """The function turning (role, text) turns into the prompt of ``mode``.
+
+    ``TEXT_GENERATION_CUSTOM_TEMPLATE`` uses ``chat_template`` (a ``ChatTemplate``).
+    """
+    if mode == "TEXT_GENERATION_CUSTOM_TEMPLATE":
+        if chat_template is None:
+            raise InvalidInputError("Mode TEXT_GENERATION_CUSTOM_TEMPLATE needs a chat template.")
+        return chat_template
     try:
-        return FORMATS[mode](turns)
+        return FORMATS[mode]
     except KeyError:
         raise InvalidInputError("No prompt format for mode %s." % mode) from None

@@ -24,12 +24,13 @@ class LegacyTextGenerationProtocol(Protocol):
     ``outputs`` holding the vector as a string.
     """
 
-    def __init__(self, mode, method=None):
+    def __init__(self, mode, method=None, chat_template=None):
         self.name = mode
         self.path = method_path(method or "predict")
+        self.format = prompt_formats.formatter_for(mode, chat_template)
 
     def chat_request(self, messages, settings):
-        prompt = prompt_formats.render(self.name, to_text_turns(messages))
+        prompt = self.format(to_text_turns(messages))
         ignored = sorted(k for k, v in (settings or {}).items() if v not in (None, [], {}))
         if ignored:
             logger.debug("Settings %s cannot be sent to a text-generation pipeline service", ignored)

@@ -1,0 +1,232 @@
+"""``CUSTOM``: any service no preset covers, described by the admin.
+
+The admin gives the method path, a request body template (JSON with ``{{placeholders}}``),
+and JSONPath expressions to the answer text, the token counts and the vectors. With body
+format ``ROWS`` the template is one row of the Snowflake row format (``{"data": [[0, row]]}``,
+as Model Registry services and external / service functions take) and the paths apply to
+each returned row; with ``JSON`` the template is the whole body and the paths apply to the
+whole answer.
+
+Placeholders for completions: ``{{prompt}}`` (the conversation as one prompt),
+``{{messages}}`` (OpenAI-style list), ``{{last_user_message}}``, ``{{system}}``,
+``{{temperature}}``, ``{{max_tokens}}``, ``{{top_p}}``, ``{{top_k}}``, ``{{stop}}``.
+For embeddings: ``{{text}}`` (ROWS, one row per text) or ``{{texts}}`` (JSON, the list).
+A string that is exactly one placeholder takes the value with its JSON type; inside a
+longer string the value is written as text.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from jsonpath_ng.exceptions import JsonPathParserError
+from jsonpath_ng.ext import parse as parse_jsonpath
+
+from ..errors import ConfigError, InvalidInputError, MalformedResponseError
+from ..urls import method_path
+from . import prompt_formats
+from .base import Completion, Embeddings, Protocol
+from .dss_messages import to_openai_messages, to_text_turns
+from .registry_rows import decode_rows, encode_rows, maybe_json
+
+CHAT_PLACEHOLDERS = {"prompt", "messages", "last_user_message", "system", "temperature", "max_tokens", "top_p",
+                     "top_k", "stop"}
+EMBEDDING_PLACEHOLDERS = {"text", "texts"}
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class CustomSettings:
+    """The admin's description of a custom service, validated."""
+
+    body_format: str = "JSON"  # or "ROWS"
+    chat_path: Optional[str] = None
+    chat_template: Optional[object] = None  # parsed JSON
+    answer_path: Optional[object] = None  # compiled JSONPath
+    prompt_tokens_path: Optional[object] = None
+    completion_tokens_path: Optional[object] = None
+    embedding_path: Optional[str] = None
+    embedding_template: Optional[object] = None
+    vectors_path: Optional[object] = None
+    prompt_format: str = "TEXT_GENERATION_OTHER"
+
+
+def parse_custom_settings(config):
+    """``CustomSettings`` from the ``custom*`` fields; ``ConfigError`` names the bad one."""
+    body_format = (config.get("customBodyFormat") or "JSON").strip().upper()
+    if body_format not in ("JSON", "ROWS"):
+        raise ConfigError("customBodyFormat", "must be JSON or ROWS, got %r." % body_format)
+    chat_template = _template(config, "customRequestTemplate", CHAT_PLACEHOLDERS)
+    embedding_template = _template(config, "customEmbeddingRequestTemplate", EMBEDDING_PLACEHOLDERS)
+    if chat_template is None and embedding_template is None:
+        raise ConfigError("customRequestTemplate", "mode CUSTOM needs a request template for completions "
+                                                   "('customRequestTemplate') or embeddings "
+                                                   "('customEmbeddingRequestTemplate').")
+    settings = CustomSettings(
+        body_format=body_format,
+        chat_template=chat_template,
+        chat_path=_path(config, "customMethodPath") if chat_template is not None else None,
+        answer_path=_jsonpath(config, "customAnswerPath", required=chat_template is not None),
+        prompt_tokens_path=_jsonpath(config, "customPromptTokensPath"),
+        completion_tokens_path=_jsonpath(config, "customCompletionTokensPath"),
+        embedding_template=embedding_template,
+        embedding_path=_path(config, "customEmbeddingMethodPath") if embedding_template is not None else None,
+        vectors_path=_jsonpath(config, "customEmbeddingPath", required=embedding_template is not None),
+        prompt_format=(config.get("customPromptFormat") or "TEXT_GENERATION_OTHER").strip(),
+    )
+    if settings.prompt_format not in prompt_formats.FORMATS:
+        raise ConfigError("customPromptFormat", "%r is not a known prompt format." % settings.prompt_format)
+    if embedding_template is not None and body_format == "JSON" and "texts" not in _placeholders(embedding_template):
+        raise ConfigError("customEmbeddingRequestTemplate", "with body format JSON, use {{texts}} for the list of "
+                                                            "texts.")
+    if embedding_template is not None and body_format == "ROWS" and "text" not in _placeholders(embedding_template):
+        raise ConfigError("customEmbeddingRequestTemplate", "with body format ROWS, use {{text}} for each row's text.")
+    return settings
+
+
+def _template(config, field, allowed):
+    raw = config.get(field)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    try:
+        template = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError as exc:
+        raise ConfigError(field, "is not valid JSON (%s)." % exc) from None
+    unknown = _placeholders(template) - allowed
+    if unknown:
+        raise ConfigError(field, "has unknown placeholder(s) %s; known: %s." % (
+            ", ".join("{{%s}}" % u for u in sorted(unknown)), ", ".join("{{%s}}" % a for a in sorted(allowed))))
+    return template
+
+
+def _placeholders(template):
+    found = set()
+    if isinstance(template, str):
+        found.update(_PLACEHOLDER.findall(template))
+    elif isinstance(template, dict):
+        for k, v in template.items():
+            found |= _placeholders(k) | _placeholders(v)
+    elif isinstance(template, list):
+        for v in template:
+            found |= _placeholders(v)
+    return found
+
+
+def _path(config, field):
+    raw = (config.get(field) or "").strip()
+    if not raw:
+        raise ConfigError(field, "is empty: enter the path the service answers on, e.g. /generate or predict.")
+    return raw if raw.startswith("/") and "_" not in raw else method_path(raw)
+
+
+def _jsonpath(config, field, required=False):
+    raw = (config.get(field) or "").strip()
+    if not raw:
+        if required:
+            raise ConfigError(field, "is empty: enter a JSONPath, e.g. $.choices[0].text or $.outputs.")
+        return None
+    try:
+        return parse_jsonpath(raw)
+    except (JsonPathParserError, Exception) as exc:  # jsonpath-ng raises several types
+        raise ConfigError(field, "is not a valid JSONPath (%s)." % exc) from None
+
+
+def fill(template, values):
+    """``template`` with its placeholders replaced by ``values`` (pure)."""
+    if isinstance(template, str):
+        whole = _PLACEHOLDER.fullmatch(template.strip())
+        if whole:
+            return values.get(whole.group(1))
+        return _PLACEHOLDER.sub(lambda m: _as_text(values.get(m.group(1))), template)
+    if isinstance(template, dict):
+        return {fill(k, values): fill(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill(v, values) for v in template]
+    return template
+
+
+def _as_text(value):
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _first(path, value, what):
+    matches = path.find(value)
+    if not matches:
+        raise MalformedResponseError("The answer has nothing at %s ('%s')." % (path, what))
+    return maybe_json(matches[0].value)
+
+
+class CustomProtocol(Protocol):
+    """``CUSTOM``: request bodies from the admin's templates, answers found by JSONPath."""
+
+    name = "CUSTOM"
+
+    def __init__(self, custom):
+        self.custom = custom
+        self.supports_chat = custom.chat_template is not None
+        self.supports_embeddings = custom.embedding_template is not None
+        self.format = prompt_formats.formatter_for(custom.prompt_format)
+
+    def chat_request(self, messages, settings):
+        if not self.supports_chat:
+            raise self._unsupported("completions (no 'customRequestTemplate')")
+        settings = settings or {}
+        turns = to_text_turns(messages) if not any(m.images for m in messages) else None
+        user = [m for m in messages if m.role == "user"]
+        values = {
+            "prompt": self.format(turns) if turns is not None else None,
+            "messages": to_openai_messages(messages, allow_images=True),
+            "last_user_message": user[-1].text if user else "",
+            "system": "\n".join(m.text for m in messages if m.role == "system"),
+            "temperature": settings.get("temperature"),
+            "max_tokens": settings.get("maxOutputTokens"),
+            "top_p": settings.get("topP"),
+            "top_k": settings.get("topK"),
+            "stop": settings.get("stopSequences"),
+        }
+        if values["prompt"] is None and "prompt" in _placeholders(self.custom.chat_template):
+            raise InvalidInputError("This custom template sends {{prompt}} as text, but the message contains an image.")
+        row = fill(self.custom.chat_template, values)
+        body = encode_rows([row]) if self.custom.body_format == "ROWS" else row
+        return self.custom.chat_path, body
+
+    def parse_chat(self, payload, request=None):
+        value = decode_rows(payload, 1)[0] if self.custom.body_format == "ROWS" else payload
+        text = _first(self.custom.answer_path, value, "customAnswerPath")
+        if not isinstance(text, str):
+            text = json.dumps(text)
+        c = self.custom
+        return Completion(
+            text=text, finish_reason="STOP",
+            prompt_tokens=_int_at(c.prompt_tokens_path, value),
+            completion_tokens=_int_at(c.completion_tokens_path, value),
+        )
+
+    def embed_request(self, texts):
+        if self.custom.body_format == "ROWS":
+            return self.custom.embedding_path, encode_rows([fill(self.custom.embedding_template, {"text": t})
+                                                            for t in texts])
+        return self.custom.embedding_path, fill(self.custom.embedding_template, {"texts": list(texts)})
+
+    def parse_embeddings(self, payload, count):
+        path = self.custom.vectors_path
+        if self.custom.body_format == "ROWS":
+            vectors = [_first(path, row, "customEmbeddingPath") for row in decode_rows(payload, count)]
+        else:
+            matches = [maybe_json(m.value) for m in path.find(payload)]
+            vectors = matches[0] if len(matches) == 1 and matches[0] and isinstance(matches[0][0], list) else matches
+        if len(vectors) != count or not all(isinstance(v, list) and v for v in vectors):
+            raise MalformedResponseError("'customEmbeddingPath' found %d vectors for %d texts." % (len(vectors), count))
+        return Embeddings([[float(x) for x in v] for v in vectors])
+
+
+def _int_at(path, value):
+    if path is None:
+        return None
+    matches = path.find(value)
+    if not matches or not isinstance(matches[0].value, (int, float)):
+        return None
+    return int(matches[0].value)
