@@ -12,7 +12,9 @@ Placeholders for completions: ``{{prompt}}`` (the conversation as one prompt),
 ``{{temperature}}``, ``{{max_tokens}}``, ``{{top_p}}``, ``{{top_k}}``, ``{{stop}}``.
 For embeddings: ``{{text}}`` (ROWS, one row per text) or ``{{texts}}`` (JSON, the list).
 A string that is exactly one placeholder takes the value with its JSON type; inside a
-longer string the value is written as text.
+longer string the value is written as text. Answers holding JSON as text (as pipeline
+services do) are decoded first, so a path can reach inside them, e.g.
+``$.outputs[0].generated_text``.
 """
 
 import json
@@ -152,8 +154,18 @@ def _as_text(value):
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _decode_nested(value):
+    """``value`` with JSON text inside it decoded, so a JSONPath can reach into it (pure)."""
+    value = maybe_json(value) if isinstance(value, str) and value.lstrip()[:1] in ("[", "{") else value
+    if isinstance(value, dict):
+        return {k: _decode_nested(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_nested(v) for v in value]
+    return value
+
+
 def _first(path, value, what):
-    matches = path.find(value)
+    matches = path.find(_decode_nested(value))
     if not matches:
         raise MalformedResponseError("The answer has nothing at %s ('%s')." % (path, what))
     return maybe_json(matches[0].value)
