@@ -86,3 +86,11 @@ def test_descriptor_defaults_match_code_defaults():
     for legacy in ("oauth", "modelHandlingMode", "llmEndpointUrl", "snowflakeAccountUrl", "maxParallelism",
                    "spcsCreditsPerHourCost", "snowflakeCreditCost"):
         assert legacy in names
+
+
+def test_every_mode_is_offered_in_the_form_and_understood_by_the_code():
+    from spcs_llm.settings import MODES
+
+    choices = [c["value"] for p in descriptor()["params"] if p["name"] == "modelHandlingMode"
+               for c in p["selectChoices"]]
+    assert sorted(choices) == sorted(MODES)
