@@ -6,6 +6,7 @@ code 390112 for an expired session and 390114 for an expired master token, and
 """
 
 import base64
+import json
 import hashlib
 import secrets
 import threading
@@ -98,20 +99,34 @@ class Account:
     # -- endpoints ---------------------------------------------------------------------
 
     def login_request(self, body):
+        """``/session/v1/login-request`` with OAUTH, SNOWFLAKE_JWT or PROGRAMMATIC_ACCESS_TOKEN."""
         data = (body or {}).get("data") or {}
-        if data.get("AUTHENTICATOR") != "OAUTH":
+        authenticator = str(data.get("AUTHENTICATOR") or "").upper()
+        if authenticator == "OAUTH":
+            entry = self._oauth.get(data.get("TOKEN"))
+            if entry is None:
+                return _fail("390303", "Invalid OAuth access token.")
+            user, expires = entry
+            if self.clock() >= expires:
+                return _fail("390318", "OAuth access token expired.")
+        elif authenticator == "SNOWFLAKE_JWT":
+            user, error = self._verify_jwt(data.get("TOKEN") or "")
+            if error:
+                return _fail("390144", "JWT token is invalid. " + error)
+        elif authenticator == "PROGRAMMATIC_ACCESS_TOKEN":
+            issued = self._tokens.get(data.get("TOKEN"))
+            if issued is None or issued.kind != "pat" or self.clock() >= issued.expires_at:
+                return _fail("394400", "Programmatic access token is invalid.")
+            user = issued.user
+        else:
             return _fail("390100", "Incorrect username or password was specified.")
-        entry = self._oauth.get(data.get("TOKEN"))
-        if entry is None:
-            return _fail("390303", "Invalid OAuth access token.")
-        user, expires = entry
-        if self.clock() >= expires:
-            return _fail("390318", "OAuth access token expired.")
         with self._lock:
             self.counters["login"] += 1
         session, master = self._new("session", user), self._new("master", user)
         return {"success": True, "code": None, "message": None, "data": {
-            "token": session, "masterToken": master,
+            "token": session, "masterToken": master, "sessionId": abs(hash(session)) % 10 ** 12,
+            "parameters": [], "sessionInfo": {"databaseName": None, "schemaName": None, "warehouseName": None,
+                                              "roleName": "SYSADMIN"},
             "validityInSeconds": int(self.config.session_lifetime),
             "masterValidityInSeconds": int(self.config.master_lifetime),
         }}
@@ -142,27 +157,9 @@ class Account:
         """``/oauth/token`` with the JWT bearer grant: (status, text body)."""
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return 400, '{"error": "unsupported_grant_type", "message": "Unsupported grant type."}'
-        assertion = form.get("assertion") or ""
-        try:
-            claims = jwt.decode(assertion, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            return 400, '{"error": "invalid_grant", "message": "The JWT is malformed."}'
-        iss, sub = str(claims.get("iss", "")), str(claims.get("sub", ""))
-        qualified, _, fingerprint = iss.rpartition(".SHA256:")
-        entry = self._public_keys.get(sub)
-        if not qualified or qualified != sub or entry is None:
-            return 400, '{"error": "invalid_grant", "message": "JWT token is invalid: unknown user or bad iss/sub."}'
-        expected_fp, key = entry
-        if "SHA256:" + fingerprint != expected_fp:
-            return 400, '{"error": "invalid_grant", "message": "JWT token is invalid: public key fingerprint mismatch."}'
-        try:
-            verified = jwt.decode(assertion, key, algorithms=["RS256"], options={"require": ["exp", "iat"]})
-        except jwt.ExpiredSignatureError:
-            return 400, '{"error": "invalid_grant", "message": "JWT token has expired."}'
-        except jwt.PyJWTError:
-            return 400, '{"error": "invalid_grant", "message": "JWT token is invalid: bad signature."}'
-        if verified["exp"] - verified["iat"] > 3600:
-            return 400, '{"error": "invalid_grant", "message": "JWT lifetime exceeds one hour."}'
+        user, error = self._verify_jwt(form.get("assertion") or "")
+        if error:
+            return 400, json.dumps({"error": "invalid_grant", "message": error})
         scope = (form.get("scope") or "").split()
         role = None
         hosts = []
@@ -175,8 +172,39 @@ class Account:
             return 400, '{"error": "invalid_scope", "message": "The scope must name one endpoint host."}'
         with self._lock:
             self.counters["jwt_exchange"] += 1
-        token = self._new("ingress", sub.split(".", 1)[1], host=hosts[0], role=role)
+        token = self._new("ingress", user, host=hosts[0], role=role)
         return 200, token
+
+    def _verify_jwt(self, assertion):
+        """(user, None) for a valid key-pair JWT, else (None, reason)."""
+        try:
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return None, "The JWT is malformed."
+        iss, sub = str(claims.get("iss", "")), str(claims.get("sub", ""))
+        qualified, _, fingerprint = iss.rpartition(".SHA256:")
+        entry = self._public_keys.get(sub)
+        if not qualified or qualified != sub or entry is None:
+            return None, "JWT token is invalid: unknown user or bad iss/sub."
+        expected_fp, key = entry
+        if "SHA256:" + fingerprint != expected_fp:
+            return None, "JWT token is invalid: public key fingerprint mismatch."
+        try:
+            verified = jwt.decode(assertion, key, algorithms=["RS256"], options={"require": ["exp", "iat"]})
+        except jwt.ExpiredSignatureError:
+            return None, "JWT token has expired."
+        except jwt.PyJWTError:
+            return None, "JWT token is invalid: bad signature."
+        if verified["exp"] - verified["iat"] > 3600:
+            return None, "JWT lifetime exceeds one hour."
+        return sub.split(".", 1)[1], None
+
+    def session_user(self, token):
+        """The user of a valid session token, else None (for the SQL API)."""
+        issued = self._tokens.get(token)
+        if issued is None or issued.kind != "session" or self.clock() >= issued.expires_at:
+            return None
+        return issued.user
 
     def _new(self, kind, user, host=None, role=None):
         lifetime = {"session": self.config.session_lifetime, "master": self.config.master_lifetime,

@@ -1,5 +1,6 @@
 """HTTP listeners on loopback: one for the Snowflake account, one per service ingress."""
 
+import gzip
 import json
 import logging
 import re
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .account import Account
 from .services import Reply, Service
+from .sql import SqlEngine, query_response
 
 logger = logging.getLogger("spcs_standin")
 
@@ -69,6 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _AccountHandler(_Handler):
     account = None  # set per listener
+    sql = None
 
     def do_GET(self):
         if self.path.startswith("/console/login") or self.path.startswith("/oauth/authorize"):
@@ -78,6 +81,8 @@ class _AccountHandler(_Handler):
 
     def do_POST(self):
         raw = self._body()
+        if self.headers.get("Content-Encoding", "").lower() == "gzip":  # the connector compresses bodies
+            raw = gzip.decompress(raw)
         path = urlsplit(self.path).path
         if path == "/oauth/token":
             form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
@@ -94,6 +99,18 @@ class _AccountHandler(_Handler):
         elif path == "/session/token-request":
             match = _AUTH.match(self.headers.get("Authorization", ""))
             self._send(200, self.account.token_request(body, match.group(1) if match else None))
+        elif path == "/queries/v1/query-request":
+            match = _AUTH.match(self.headers.get("Authorization", ""))
+            token = match.group(1) if match else None
+            if self.account.session_user(token) is None:
+                expired = token is not None and self.account.session_is_expired(token)
+                self._send(200, {"success": False, "code": "390112" if expired else "390104",
+                                 "message": "Your session has expired. Please login again." if expired
+                                 else "Invalid session token.", "data": None})
+                return
+            self._send(200, query_response(self.sql, body))
+        elif path in ("/session", "/telemetry/send", "/session/heartbeat"):
+            self._send(200, {"success": True, "code": None, "message": None, "data": None})
         else:
             self._send(404, {"success": False, "code": "390404", "message": "Not found."})
 
@@ -208,6 +225,7 @@ class StandIn:
 
     def __init__(self, account=None, host="127.0.0.1"):
         self.account = account or Account()
+        self.sql = SqlEngine(self)
         self.host = host
         self.services = {}
         self._servers = []
@@ -224,7 +242,7 @@ class StandIn:
 
         for service in self.services.values():  # load models before the first request, not during it
             get_embedder(service.embedder)
-        handler = type("AccountHandler", (_AccountHandler,), {"account": self.account})
+        handler = type("AccountHandler", (_AccountHandler,), {"account": self.account, "sql": self.sql})
         server = self._listen(handler)
         self.account_url = "http://%s:%d" % (self.host, server.server_address[1])
         for service in self.services.values():

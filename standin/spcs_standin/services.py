@@ -76,6 +76,12 @@ class Service:
         self.suspended = False
         self.resume_at = None
 
+    def status(self):
+        """READY, PENDING (resuming) or SUSPENDED, as SYSTEM$GET_SERVICE_STATUS reports it."""
+        if not self.is_suspended():
+            return "READY"
+        return "PENDING" if self.resume_at is not None else "SUSPENDED"
+
     def is_suspended(self):
         if self.suspended and self.resume_at is not None and time.monotonic() >= self.resume_at:
             self.resume()
