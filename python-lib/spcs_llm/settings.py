@@ -106,6 +106,15 @@ class CostSettings:
 
 
 @dataclass(frozen=True)
+class AutoResumeSettings:
+    """Opt-in resume of a suspended service (spends credits)."""
+
+    service_name: Optional[str] = None  # discovered from the ingress host when empty
+    timeout: float = 600.0
+    poll: float = 2.0
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     """Everything one model of the Custom LLM connection needs, validated."""
 
@@ -122,6 +131,7 @@ class ModelSettings:
     candidate_labels: tuple = ()
     chat_template: Optional[object] = field(default=None, compare=False)  # a ChatTemplate
     custom: Optional[object] = None  # CustomSettings, for mode CUSTOM
+    auto_resume: Optional[AutoResumeSettings] = None  # None: off
 
     @property
     def ingress_host(self):
@@ -174,6 +184,18 @@ def parse_settings(config, plugin_config=None):
         from .protocols.custom import parse_custom_settings
 
         custom = parse_custom_settings(config)
+    auto_resume = None
+    if _bool(config, "autoResume", False):
+        if not account_url:
+            raise ConfigError("snowflakeAccountUrl", "is required when 'autoResume' is on: the service is resumed "
+                                                     "through a Snowflake session.")
+        service_name = _text(config.get("serviceName"))
+        if service_name:
+            from .snowflake_sql import check_identifier
+
+            service_name = check_identifier(service_name)
+        auto_resume = AutoResumeSettings(service_name, _float(config, "autoResumeTimeoutSeconds", 600.0, 1, 3600),
+                                         _float(config, "autoResumePollSeconds", 2.0, 0.05, 60))
     labels = tuple(x.strip() for x in (_text(config.get("candidateLabels")) or "").split(",") if x.strip())
     return ModelSettings(
         endpoint_url=endpoint_url,
@@ -189,6 +211,7 @@ def parse_settings(config, plugin_config=None):
         candidate_labels=labels,
         chat_template=chat_template,
         custom=custom,
+        auto_resume=auto_resume,
     )
 
 

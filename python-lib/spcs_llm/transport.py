@@ -11,7 +11,7 @@ import logging
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import Retrying, retry_if_exception_type
+from tenacity import Retrying, retry_if_exception
 
 from .auth import authorization_header, provider_for
 from .errors import (
@@ -44,6 +44,11 @@ class Transport:
         self.session = session or _pooled_session(t.max_parallelism)
         self.auth = provider_for(settings, self.session)
         self.requests_sent = 0
+        self.resumer = None
+        if settings.auto_resume is not None:
+            from .auto_resume import AutoResumer
+
+            self.resumer = AutoResumer(settings)
 
     # -- public API ------------------------------------------------------------------
 
@@ -86,14 +91,22 @@ class Transport:
 
     # -- one attempt -----------------------------------------------------------------
 
-    def _with_retries(self, attempt_fn):
+    def _with_retries(self, attempt_fn, resumed=False):
         policy = self._policy()
+        resume_now = self.resumer is not None and not resumed
         retrying = Retrying(
-            retry=retry_if_exception_type(TransientServiceError), wait=policy.wait, stop=policy.stop,
-            before_sleep=policy.before_sleep, reraise=True,
+            # With auto-resume, a suspended service is resumed at once instead of retried.
+            retry=retry_if_exception(lambda e: isinstance(e, TransientServiceError) and not (
+                resume_now and isinstance(e, ServiceSuspendedError))),
+            wait=policy.wait, stop=policy.stop, before_sleep=policy.before_sleep, reraise=True,
         )
         try:
             return retrying(attempt_fn)
+        except ServiceSuspendedError as exc:
+            if not resume_now:
+                raise policy.exhausted(exc, retrying.statistics.get("attempt_number", 1)) from None
+            self.resumer.resume()
+            return self._with_retries(attempt_fn, resumed=True)  # a fresh budget once the service is READY
         except TransientServiceError as exc:
             raise policy.exhausted(exc, retrying.statistics.get("attempt_number", 1)) from None
 

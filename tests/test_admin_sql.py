@@ -1,0 +1,97 @@
+"""Service discovery, resume/suspend and auto-resume through the real snowflake-connector-python."""
+
+import threading
+
+import pytest
+
+from dss import make_llm, new_query, new_trace
+from spcs_llm import snowflake_sql
+from spcs_llm.errors import ConfigError, ServiceSuspendedError
+from spcs_llm.settings import parse_settings
+
+
+def connect(env, mode="KEYPAIR_JWT"):
+    settings = parse_settings(dict(env.config("openai", mode), snowflakeAccountUrl=env.standin.account_url))
+    return snowflake_sql.connect(settings.account_url, settings.credential)
+
+
+@pytest.mark.parametrize("mode", ["OAUTH", "KEYPAIR_JWT", "PAT"])
+def test_discovery_lists_services_with_status_pool_and_ingress_urls(env, mode):
+    conn = connect(env, mode)
+    try:
+        services = snowflake_sql.list_services(conn)
+    finally:
+        conn.close()
+    by_name = {s.name: s for s in services}
+    assert set(by_name) == {n.upper() for n in env.standin.services}
+    openai = by_name["OPENAI"]
+    assert (openai.status, openai.compute_pool, openai.qualified_name) == ("READY", "STANDIN_POOL", "ML.SERVING.OPENAI")
+    assert [e.ingress_url for e in openai.endpoints] == [env.standin.host_of("openai")]
+    assert snowflake_sql.service_for_host(services, env.standin.host_of("st")).name == "ST"
+
+
+def test_suspend_then_resume_until_ready(env):
+    env.standin.sql.resume_seconds = 0.3
+    conn = connect(env)
+    try:
+        snowflake_sql.alter_service(conn, "ML.SERVING.OPENAI", "SUSPEND")
+        assert snowflake_sql.service_status(conn, "ML.SERVING.OPENAI") == "SUSPENDED"
+        snowflake_sql.alter_service(conn, "ML.SERVING.OPENAI", "RESUME")
+        seen = []
+        assert snowflake_sql.wait_for_status(conn, "ML.SERVING.OPENAI", poll=0.05, on_status=seen.append) == "READY"
+        assert seen[0] == "PENDING" and seen[-1] == "READY"
+    finally:
+        conn.close()
+
+
+def test_identifiers_are_checked_before_reaching_sql():
+    with pytest.raises(ConfigError, match="serviceName"):
+        snowflake_sql.check_identifier("x; DROP TABLE y")
+    assert snowflake_sql.check_identifier('ML.SERVING."My Service"') == 'ML.SERVING."My Service"'
+
+
+def ask(llm):
+    q = new_query()
+    q.with_message("are you awake?")
+    return llm.process(q.cq, {}, new_trace())
+
+
+@pytest.mark.parametrize("service_name", [None, "ML.SERVING.OPENAI"])
+def test_auto_resume_resumes_a_suspended_service_then_answers(env, service_name):
+    env.standin.sql.resume_seconds = 0.3
+    env.standin.services["openai"].suspend()
+    config = env.config("openai", "KEYPAIR_JWT", autoResume=True, autoResumePollSeconds=0.05)
+    if service_name:
+        config["serviceName"] = service_name
+    llm = make_llm(config)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(ask(llm)["text"])) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["Turn 1. You said: are you awake?"] * 6
+    resumes = [s for s in env.standin.sql.statements if s.upper().startswith("ALTER SERVICE")]
+    assert resumes == ["ALTER SERVICE %s RESUME" % (service_name or "ML.SERVING.OPENAI")]
+    assert llm.model.transport.resumer.resumes >= 1
+
+
+def test_auto_resume_is_off_by_default(env):
+    env.standin.services["openai"].suspend()
+    with pytest.raises(ServiceSuspendedError):
+        ask(make_llm(env.config("openai", "PAT", retryBudgetSeconds=1)))
+    assert env.standin.sql.statements == []
+
+
+def test_auto_resume_gives_up_with_a_clear_error(env):
+    env.standin.sql.resume_seconds = 60
+    env.standin.services["openai"].suspend()
+    llm = make_llm(env.config("openai", "KEYPAIR_JWT", autoResume=True, autoResumeTimeoutSeconds=1,
+                              autoResumePollSeconds=0.1))
+    with pytest.raises(ServiceSuspendedError, match="still PENDING after 1 s"):
+        ask(llm)
+
+
+def test_auto_resume_needs_an_account_url(env):
+    with pytest.raises(ConfigError, match="'snowflakeAccountUrl'"):
+        make_llm(env.config("openai", "PAT", autoResume=True))
