@@ -215,6 +215,17 @@ def parse_settings(config, plugin_config=None):
     )
 
 
+def parse_connection(config):
+    """(auth mode, account URL, credential) from the auth fields alone: for the admin tools."""
+    config = dict(config or {})
+    auth_mode = _choice(config, "authMode", AUTH_MODES, "OAUTH")
+    if not _text(config.get("snowflakeAccountUrl")):
+        raise ConfigError("snowflakeAccountUrl", "is required: enter your account URL, e.g. "
+                                                 "https://myorg-myaccount.snowflakecomputing.com")
+    account_url = normalize_base_url(config.get("snowflakeAccountUrl"), "snowflakeAccountUrl")
+    return auth_mode, account_url, _credential(config, auth_mode)
+
+
 def _credential(config, auth_mode):
     if auth_mode == "OAUTH":
         preset = _preset(config, "oauth")
