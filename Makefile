@@ -28,3 +28,7 @@ clean:
 .PHONY: reliability
 reliability: $(VENV)/.installed
 	$(VENV)/bin/python devtools/reliability.py
+
+.PHONY: plugin
+plugin:
+	$(PYTHON) devtools/build_plugin.py

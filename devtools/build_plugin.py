@@ -1,0 +1,202 @@
+"""``make plugin``: validate every descriptor, then zip only what DSS needs into dist/.
+
+    python devtools/build_plugin.py [--root .] [--dist dist] [--check-only]
+
+The validator reports each problem with its file and field; the archive is not built if
+there is any.
+"""
+
+import argparse
+import ast
+import json
+import os
+import re
+import sys
+import zipfile
+
+PLUGIN_ID = "snowpark-container-services-llm"
+# Folders DSS reads from a plugin; nothing else goes into the archive.
+INCLUDED = ("plugin.json", "python-lib", "python-llms", "python-runnables", "parameter-sets", "code-env", "resource")
+EXCLUDED_PARTS = ("__pycache__", ".pytest_cache", ".venv")
+EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+PARAM_TYPES = {"STRING", "INT", "DOUBLE", "BOOLEAN", "PASSWORD", "SELECT", "MULTISELECT", "MAP", "TEXTAREA",
+               "PRESET", "SEPARATOR", "CREDENTIAL_REQUEST", "KEY_VALUE_LIST", "ARRAY", "OBJECT_LIST", "DATASET",
+               "DATASETS", "COLUMN", "COLUMNS", "MANAGED_FOLDER", "SAVED_MODEL", "CONNECTION", "CONNECTIONS",
+               "DATE", "CODE_ENV", "PROJECT", "API_SERVICE", "API_SERVICE_VERSION", "BUNDLE", "VISUAL_ANALYSIS",
+               "MODEL_EVALUATION_STORE", "CLUSTER", "FOLDER", "LLM"}
+PYTHONS = {"PYTHON39", "PYTHON310", "PYTHON311", "PYTHON312"}
+
+
+def _load(root, rel, problems):
+    path = os.path.join(root, rel)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        problems.append("%s: file is missing" % rel)
+    except ValueError as exc:
+        problems.append("%s: not valid JSON (%s)" % (rel, exc))
+    return None
+
+
+def descriptors(root):
+    """(relative path, kind) of every component and parameter-set descriptor."""
+    found = []
+    for folder, name, kind in (("python-llms", "llm.json", "llm"), ("python-runnables", "runnable.json", "macro"),
+                               ("parameter-sets", "parameter-set.json", "parameter-set")):
+        base = os.path.join(root, folder)
+        for entry in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+            if os.path.isdir(os.path.join(base, entry)):
+                found.append((os.path.join(folder, entry, name), kind))
+    return found
+
+
+def validate(root):
+    """Every problem found in the plugin at ``root`` (an empty list when it is fine)."""
+    problems = []
+    plugin = _load(root, "plugin.json", problems) or {}
+    if plugin.get("id") != PLUGIN_ID:
+        problems.append("plugin.json: id must be %r, got %r" % (PLUGIN_ID, plugin.get("id")))
+    for key in ("label", "description"):
+        if not (plugin.get("meta") or {}).get(key):
+            problems.append("plugin.json: meta.%s is missing" % key)
+    version = plugin.get("version")
+    if not version or not re.fullmatch(r"\d+\.\d+\.\d+", str(version)):
+        problems.append("plugin.json: version must be X.Y.Z, got %r" % version)
+    _check_versions(root, version, problems)
+    parameter_sets = {os.path.basename(os.path.dirname(rel)) for rel, kind in descriptors(root) if kind == "parameter-set"}
+    for rel, kind in descriptors(root):
+        data = _load(root, rel, problems)
+        if data is None:
+            continue
+        for key in ("label", "description"):
+            if not (data.get("meta") or {}).get(key):
+                problems.append("%s: meta.%s is missing" % (rel, key))
+        _check_params(rel, data.get("params"), parameter_sets, problems)
+        code = rel.replace("llm.json", "llm.py").replace("runnable.json", "runnable.py")
+        if kind == "llm" and not _defines_class(root, code, "MyLLM"):
+            problems.append("%s: must define class MyLLM" % code)
+        if kind == "macro" and not _defines_class(root, code, "MyRunnable"):
+            problems.append("%s: must define class MyRunnable" % code)
+    env = _load(root, "code-env/python/desc.json", problems) or {}
+    missing = PYTHONS - set(env.get("acceptedPythonInterpreters") or [])
+    if missing:
+        problems.append("code-env/python/desc.json: acceptedPythonInterpreters lacks %s" % ", ".join(sorted(missing)))
+    if not os.path.isfile(os.path.join(root, "code-env/python/spec/requirements.txt")):
+        problems.append("code-env/python/spec/requirements.txt: file is missing")
+    return problems
+
+
+def _check_params(rel, params, parameter_sets, problems):
+    if not isinstance(params, list):
+        problems.append("%s: params must be a list" % rel)
+        return
+    names = [p.get("name") for p in params if isinstance(p, dict)]
+    seen = set()
+    for i, p in enumerate(params):
+        where = "%s: params[%d] (%s)" % (rel, i, p.get("name") if isinstance(p, dict) else "?")
+        if not isinstance(p, dict):
+            problems.append("%s: not an object" % where)
+            continue
+        kind = p.get("type")
+        if kind not in PARAM_TYPES:
+            problems.append("%s: unknown type %r" % (where, kind))
+        if not p.get("name"):
+            problems.append("%s: name is missing" % where)
+        elif p["name"] in seen:
+            problems.append("%s: name is used twice" % where)
+        seen.add(p.get("name"))
+        if not p.get("label"):
+            problems.append("%s: label is missing" % where)
+        if kind != "SEPARATOR" and not p.get("description"):
+            problems.append("%s: description is missing" % where)
+        if kind == "PRESET" and p.get("parameterSetId") not in parameter_sets:
+            problems.append("%s: parameterSetId %r names no folder of parameter-sets/" % (where, p.get("parameterSetId")))
+        if kind in ("SELECT", "MULTISELECT"):
+            values = [c.get("value") for c in p.get("selectChoices") or []]
+            if not values:
+                problems.append("%s: selectChoices is empty" % where)
+            if "defaultValue" in p and p["defaultValue"] not in values:
+                problems.append("%s: defaultValue %r is not one of its choices" % (where, p["defaultValue"]))
+        for ref in re.findall(r"model\.([A-Za-z_][A-Za-z0-9_]*)", p.get("visibilityCondition") or ""):
+            if ref not in names:
+                problems.append("%s: visibilityCondition names unknown param %r" % (where, ref))
+
+
+def _defines_class(root, rel, name):
+    try:
+        with open(os.path.join(root, rel), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError):
+        return False
+    return any(isinstance(n, ast.ClassDef) and n.name == name for n in tree.body)
+
+
+def _check_versions(root, version, problems):
+    init = os.path.join(root, "python-lib", "spcs_llm", "__init__.py")
+    try:
+        with open(init, encoding="utf-8") as f:
+            lib = re.search(r'__version__ = "([^"]+)"', f.read())
+    except OSError:
+        lib = None
+    if not lib or lib.group(1) != version:
+        problems.append("python-lib/spcs_llm/__init__.py: __version__ %r differs from plugin.json version %r"
+                        % (lib.group(1) if lib else None, version))
+    try:
+        with open(os.path.join(root, "CHANGELOG.md"), encoding="utf-8") as f:
+            headings = re.findall(r"^## \[?(\d+\.\d+\.\d+)", f.read(), re.MULTILINE)
+    except OSError:
+        headings = []
+    if not headings or headings[0] != version:
+        problems.append("CHANGELOG.md: the latest entry is %r; add one for %s" % (headings[0] if headings else None,
+                                                                                   version))
+
+
+def archive_files(root):
+    """Relative paths of the files that go into the archive, sorted."""
+    files = []
+    for item in INCLUDED:
+        path = os.path.join(root, item)
+        if os.path.isfile(path):
+            files.append(item)
+            continue
+        for folder, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in EXCLUDED_PARTS)
+            for name in names:
+                if not name.endswith(EXCLUDED_SUFFIXES):
+                    files.append(os.path.relpath(os.path.join(folder, name), root))
+    return sorted(files)
+
+
+def build(root, dist):
+    """Validate and zip; return the archive's path. Raises SystemExit listing every problem."""
+    problems = validate(root)
+    if problems:
+        raise SystemExit("The plugin is not valid:\n  " + "\n  ".join(problems))
+    with open(os.path.join(root, "plugin.json"), encoding="utf-8") as f:
+        version = json.load(f)["version"]
+    os.makedirs(dist, exist_ok=True)
+    target = os.path.join(dist, "dss-plugin-%s-%s.zip" % (PLUGIN_ID, version))
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for rel in archive_files(root):
+            z.write(os.path.join(root, rel), rel)
+    return target
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p.add_argument("--dist", default=None)
+    p.add_argument("--check-only", action="store_true")
+    args = p.parse_args(argv)
+    if args.check_only:
+        problems = validate(args.root)
+        print("\n".join(problems) or "All descriptors are valid.")
+        return 1 if problems else 0
+    target = build(args.root, args.dist or os.path.join(args.root, "dist"))
+    print("Built %s (%d files)" % (target, len(archive_files(args.root))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+-- Snowflake-side setup for the Snowpark Container Services LLM plugin (adapt the names).
+CREATE ROLE IF NOT EXISTS DSS_LLM_USER;
+GRANT USAGE ON DATABASE ML TO ROLE DSS_LLM_USER;
+GRANT USAGE ON SCHEMA ML.SERVING TO ROLE DSS_LLM_USER;
+GRANT SERVICE ROLE ML.SERVING.LLAMA_CHAT!ALL_ENDPOINTS_USAGE TO ROLE DSS_LLM_USER;
+-- Only if DSS should resume or suspend the service (auto-resume, the services macro):
+GRANT OPERATE ON SERVICE ML.SERVING.LLAMA_CHAT TO ROLE DSS_LLM_USER;
+-- The ingress URL for the connection's Endpoint URL:
+SHOW ENDPOINTS IN SERVICE ML.SERVING.LLAMA_CHAT;
