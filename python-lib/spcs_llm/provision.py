@@ -183,7 +183,7 @@ def main(argv=None, out=print):
         raise SystemExit("Set %s to an admin API key of the DSS instance." % args.api_key_env)
     import dataikuapi
 
-    client = dataikuapi.DSSClient(args.host, api_key, insecure_tls=args.no_verify_tls)
+    client = dataikuapi.DSSClient(args.host, api_key, no_check_certificate=args.no_verify_tls)
     try:
         provision(client, load_spec(args.spec), out=out)
     except SpecError as exc:
