@@ -8,6 +8,7 @@ import logging
 from contextlib import contextmanager
 
 from .costs import CostAccountant
+from .embedding_batcher import EmbeddingBatcher
 from .errors import InvalidInputError, PayloadTooLargeError
 from .protocols import for_settings
 from .protocols.dss_messages import parse_messages
@@ -25,6 +26,9 @@ class SPCSModel:
         self.protocol = for_settings(settings)
         self.transport = transport or Transport(settings)
         self.costs = CostAccountant(settings.costs)
+        self.batcher = EmbeddingBatcher(
+            self._embed_batch, self.protocol.max_embedding_batch or settings.embedding_batch_size,
+            settings.embedding_max_request_bytes, settings.transport.max_parallelism, settings.coalesce_window)
 
     @property
     def max_parallelism(self):
@@ -127,14 +131,7 @@ class SPCSModel:
         """Vectors for ``texts`` in order, batched; returns (vectors, prompt tokens, estimated?)."""
         if not self.protocol.supports_embeddings:
             raise self.protocol._unsupported("embeddings")
-        size = self.protocol.max_embedding_batch or self.settings.embedding_batch_size
-        vectors, tokens, estimated = [], 0, False
-        for start in range(0, len(texts), size):
-            batch_vectors, batch_tokens, batch_estimated = self._embed_batch(texts[start:start + size])
-            vectors.extend(batch_vectors)
-            tokens += batch_tokens
-            estimated = estimated or batch_estimated
-        return vectors, tokens, estimated
+        return self.batcher.embed(texts)
 
     def _embed_batch(self, texts):
         """One request for ``texts``, halved and retried when the service says it is too large."""
@@ -161,6 +158,7 @@ class SPCSModel:
         return attrs
 
     def close(self):
+        self.batcher.close()
         self.transport.close()
 
 

@@ -126,6 +126,8 @@ class ModelSettings:
     model_name: Optional[str] = None
     registry_method: Optional[str] = None
     embedding_batch_size: int = 64
+    embedding_max_request_bytes: int = 4_000_000
+    coalesce_window: float = 0.005  # seconds; 0 turns coalescing off
     transport: TransportSettings = TransportSettings()
     costs: CostSettings = CostSettings()
     candidate_labels: tuple = ()
@@ -206,6 +208,8 @@ def parse_settings(config, plugin_config=None):
         model_name=model_name,
         registry_method=_text(config.get("registryMethod")),
         embedding_batch_size=_int(config, "embeddingBatchSize", 64, 1, 4096),
+        embedding_max_request_bytes=_int(config, "embeddingMaxRequestBytes", 4_000_000, 1024, 1_000_000_000),
+        coalesce_window=_float(config, "coalesceWindowMs", 5.0, 0, 1000) / 1000.0,
         transport=transport,
         costs=costs,
         candidate_labels=labels,

@@ -1,0 +1,92 @@
+"""Batching by count and size, concurrent fan-out in order, and coalescing of one-text calls."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dss import make_llm, new_trace
+from spcs_llm.embedding_batcher import EmbeddingBatcher, plan_batches
+from spcs_standin import deterministic_vector
+
+
+def test_plan_respects_count_and_bytes():
+    texts = ["x" * 10] * 10
+    assert plan_batches(texts, 4, 10 ** 6) == [(0, 4), (4, 8), (8, 10)]
+    assert plan_batches(texts, 100, 3 * 42) == [(0, 3), (3, 6), (6, 9), (9, 10)]  # 10 bytes + 32 overhead each
+    assert plan_batches(["y" * 1000, "z"], 100, 100) == [(0, 1), (1, 2)]  # an oversized text goes alone
+    assert plan_batches([], 4, 100) == []
+
+
+def fake_send(log, lock=None):
+    lock = lock or threading.Lock()
+
+    def send(texts):
+        with lock:
+            log.append(list(texts))
+        return [[float(len(t))] for t in texts], len(texts) * 2, False
+    return send
+
+
+def test_large_call_is_split_and_reassembled_in_order():
+    log = []
+    b = EmbeddingBatcher(fake_send(log), max_items=3, max_bytes=10 ** 6, parallelism=4, window_seconds=0.005)
+    texts = ["t" * i for i in range(1, 11)]
+    vectors, tokens, estimated = b.embed(texts)
+    assert vectors == [[float(i)] for i in range(1, 11)] and tokens == 20 and estimated is False
+    assert sorted(len(x) for x in log) == [1, 3, 3, 3]
+
+
+def test_one_text_calls_from_many_threads_are_coalesced(env):
+    env.standin.services["openai"].timing.latency = 0.05
+    llm = make_llm(env.config("openai", maxParallelism=16, embeddingBatchSize=16, coalesceWindowMs=20))
+    texts = ["note %d" % i for i in range(160)]
+
+    def one(text):
+        return llm.process_embeddings({"text": text}, {}, new_trace())
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(one, texts))
+    assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
+    requests = env.standin.services["openai"].counters["requests"]
+    assert requests < 80, requests  # far fewer requests than calls: texts shared requests
+    assert all(r["promptTokens"] >= 1 for r in results)
+
+
+def test_a_lone_call_is_sent_without_waiting():
+    log = []
+    b = EmbeddingBatcher(fake_send(log), max_items=16, max_bytes=10 ** 6, parallelism=2, window_seconds=30)
+    assert b.embed(["alone"])[0] == [[5.0]]
+    assert b.waits == 0 and log == [["alone"]]
+
+
+def test_an_error_reaches_every_call_of_a_shared_batch():
+    gate = threading.Event()
+
+    def failing(texts):
+        gate.wait(5)
+        raise RuntimeError("service down")
+
+    b = EmbeddingBatcher(failing, max_items=4, max_bytes=10 ** 6, parallelism=2, window_seconds=1)
+    errors = []
+
+    def call(text):
+        try:
+            b.embed([text])
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=call, args=("t%d" % i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join()
+    assert errors == ["service down"] * 4
+
+
+def test_coalescing_can_be_turned_off(env):
+    llm = make_llm(env.config("openai", coalesceWindowMs=0))
+    assert llm.model.batcher.window == 0
+    with pytest.raises(Exception):
+        make_llm(env.config("openai", coalesceWindowMs=-1))
