@@ -32,3 +32,7 @@ reliability: $(VENV)/.installed
 .PHONY: plugin
 plugin:
 	$(PYTHON) devtools/build_plugin.py
+
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(VENV)/bin/python bench/run_bench.py

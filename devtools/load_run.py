@@ -100,3 +100,13 @@ def run_load(calls=5000, parallelism=32, fault_rate=0.05):
     standin.stop()
     providers.clear()
     return figures
+
+
+if __name__ == "__main__":
+    import json
+    import logging
+    import sys
+
+    logging.basicConfig(level=logging.ERROR)
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    print(json.dumps(run_load(calls=calls)))

@@ -1,19 +1,26 @@
-"""5,000 mixed calls at parallelism 32 with 5% transient faults: nothing lost, nothing wrong."""
+"""5,000 mixed calls at parallelism 32 with 5% transient faults: nothing lost, nothing wrong.
 
-import logging
+The run happens in its own interpreter, so that memory is measured for the plugin and the
+harness alone, not for pytest's captures of the rest of the suite.
+"""
 
-from dss import new_trace  # noqa: F401  (sets up the paths)
-from load_run import run_load
+import json
+import os
+import subprocess
+import sys
+
+from dss import ROOT
 
 
-def test_load_with_faults(caplog):
-    # pytest keeps every captured record in memory: at DEBUG that alone would look like a leak.
-    caplog.set_level(logging.WARNING)
-    f = run_load(calls=5000, parallelism=32, fault_rate=0.05)
+def test_load_with_faults():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "devtools", "load_run.py"), "5000"],
+                         capture_output=True, text=True, check=True).stdout
+    f = json.loads(out.strip().splitlines()[-1])
     assert f["errors"] == [] and f["wrong"] == []
     assert f["answered"] == f["correct"] == 5000
     assert f["faults_injected"] > 100  # the faults really happened...
-    assert f["requests"] == 5000 + f["faults_injected"]  # ...and each cost exactly one extra request
+    # ...and each cost one extra request at most (single-text embedding calls may share requests)
+    assert f["requests"] <= 5000 + f["faults_injected"]
     assert f["oauth_logins"] == 1 and f["jwt_exchanges"] == 1  # once per token lifetime, not per call
     assert f["max_in_flight"] > 1
     # Memory flat: what is held after the run is within 2 MiB of what was held after the warm-up.
