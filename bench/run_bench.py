@@ -116,11 +116,17 @@ def run(info, private):
                                        "calls": len(chunks)}
     n, wall, cpu = timed(bare_batched)
     results["embed_bare_batched"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall, "cpu_s": cpu}
+    before = embed.model.batcher.requests
     n, wall, cpu = timed(lambda: plugin_one_per_call(embed))
     results["embed_plugin_one_per_call_coalesced"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall,
-                                                      "cpu_s": cpu, "requests": None}
+                                                      "cpu_s": cpu, "requests": embed.model.batcher.requests - before}
+    gpu = make_llm(dict(auth, llmEndpointUrl=url, modelHandlingMode="OPENAI_COMPATIBLE", embeddingBatchSize=BATCH,
+                        maxParallelism=THREADS, maxConcurrentRequests=4))
+    n, wall, cpu = timed(lambda: plugin_one_per_call(gpu))
+    results["embed_plugin_one_per_call_4_requests"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall,
+                                                       "cpu_s": cpu, "requests": gpu.model.batcher.requests}
     nocoal = make_llm(dict(auth, llmEndpointUrl=url, modelHandlingMode="OPENAI_COMPATIBLE",
-                           embeddingBatchSize=BATCH, maxParallelism=THREADS, coalesceWindowMs=0))
+                           embeddingBatchSize=BATCH, maxParallelism=THREADS, coalesceEmbeddings=False))
     n, wall, cpu = timed(lambda: plugin_one_per_call(nocoal))
     results["embed_plugin_one_per_call_uncoalesced"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall,
                                                         "cpu_s": cpu}
@@ -224,6 +230,9 @@ def print_table(r):
         ("Embeddings, plugin, one text per call, %d threads, coalescing" % THREADS,
          "%.0f texts/s" % r["embed_plugin_one_per_call_coalesced"]["texts_per_s"],
          "vs batched = %.2f" % r["ratios"]["embed_one_per_call_coalesced_vs_batched"]),
+        ("Embeddings, plugin, one text per call, %d threads, at most 4 requests in flight (shared requests)" % THREADS,
+         "%.0f texts/s" % r["embed_plugin_one_per_call_4_requests"]["texts_per_s"],
+         "%d requests for %d texts" % (r["embed_plugin_one_per_call_4_requests"]["requests"], TEXTS)),
         ("Embeddings, plugin, one text per call, %d threads, no coalescing" % THREADS,
          "%.0f texts/s" % r["embed_plugin_one_per_call_uncoalesced"]["texts_per_s"],
          "vs batched = %.2f" % r["ratios"]["embed_one_per_call_uncoalesced_vs_batched"]),

@@ -7,6 +7,7 @@ import pytest
 
 from dss import make_llm, new_trace
 from spcs_llm.embedding_batcher import EmbeddingBatcher, plan_batches
+from spcs_llm.errors import ConfigError
 from spcs_standin import deterministic_vector
 
 
@@ -30,16 +31,16 @@ def fake_send(log, lock=None):
 
 def test_large_call_is_split_and_reassembled_in_order():
     log = []
-    b = EmbeddingBatcher(fake_send(log), max_items=3, max_bytes=10 ** 6, parallelism=4, window_seconds=0.005)
+    b = EmbeddingBatcher(fake_send(log), max_items=3, max_bytes=10 ** 6, max_requests=4)
     texts = ["t" * i for i in range(1, 11)]
     vectors, tokens, estimated = b.embed(texts)
     assert vectors == [[float(i)] for i in range(1, 11)] and tokens == 20 and estimated is False
     assert sorted(len(x) for x in log) == [1, 3, 3, 3]
 
 
-def test_one_text_calls_from_many_threads_are_coalesced(env):
+def test_one_text_calls_share_requests_when_every_slot_is_busy(env):
     env.standin.services["openai"].timing.latency = 0.05
-    llm = make_llm(env.config("openai", maxParallelism=16, embeddingBatchSize=16, coalesceWindowMs=20))
+    llm = make_llm(env.config("openai", maxParallelism=16, maxConcurrentRequests=2, embeddingBatchSize=16))
     texts = ["note %d" % i for i in range(160)]
 
     def one(text):
@@ -50,14 +51,16 @@ def test_one_text_calls_from_many_threads_are_coalesced(env):
     assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
     requests = env.standin.services["openai"].counters["requests"]
     assert requests < 80, requests  # far fewer requests than calls: texts shared requests
+    assert llm.model.batcher.shared > 0
+    assert env.standin.services["openai"].counters["max_in_flight"] <= 2
     assert all(r["promptTokens"] >= 1 for r in results)
 
 
-def test_a_lone_call_is_sent_without_waiting():
+def test_a_lone_call_goes_alone():
     log = []
-    b = EmbeddingBatcher(fake_send(log), max_items=16, max_bytes=10 ** 6, parallelism=2, window_seconds=30)
-    assert b.embed(["alone"])[0] == [[5.0]]
-    assert b.waits == 0 and log == [["alone"]]
+    b = EmbeddingBatcher(fake_send(log), max_items=16, max_bytes=10 ** 6, max_requests=2)
+    assert b.embed(["alone"]) == ([[5.0]], 2, False)
+    assert log == [["alone"]] and b.shared == 0
 
 
 def test_an_error_reaches_every_call_of_a_shared_batch():
@@ -67,7 +70,7 @@ def test_an_error_reaches_every_call_of_a_shared_batch():
         gate.wait(5)
         raise RuntimeError("service down")
 
-    b = EmbeddingBatcher(failing, max_items=4, max_bytes=10 ** 6, parallelism=2, window_seconds=1)
+    b = EmbeddingBatcher(failing, max_items=4, max_bytes=10 ** 6, max_requests=1)
     errors = []
 
     def call(text):
@@ -85,8 +88,7 @@ def test_an_error_reaches_every_call_of_a_shared_batch():
     assert errors == ["service down"] * 4
 
 
-def test_coalescing_can_be_turned_off(env):
-    llm = make_llm(env.config("openai", coalesceWindowMs=0))
-    assert llm.model.batcher.window == 0
-    with pytest.raises(Exception):
-        make_llm(env.config("openai", coalesceWindowMs=-1))
+def test_coalescing_can_be_turned_off_and_limits_are_checked(env):
+    assert make_llm(env.config("openai", coalesceEmbeddings=False)).model.batcher.coalesce is False
+    with pytest.raises(ConfigError, match="'maxConcurrentRequests'"):
+        make_llm(env.config("openai", maxConcurrentRequests=-1))

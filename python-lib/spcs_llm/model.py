@@ -28,7 +28,7 @@ class SPCSModel:
         self.costs = CostAccountant(settings.costs)
         self.batcher = EmbeddingBatcher(
             self._embed_batch, self.protocol.max_embedding_batch or settings.embedding_batch_size,
-            settings.embedding_max_request_bytes, settings.transport.max_parallelism, settings.coalesce_window)
+            settings.embedding_max_request_bytes, settings.max_concurrent_requests, settings.coalesce_embeddings)
 
     @property
     def max_parallelism(self):

@@ -127,7 +127,8 @@ class ModelSettings:
     registry_method: Optional[str] = None
     embedding_batch_size: int = 64
     embedding_max_request_bytes: int = 4_000_000
-    coalesce_window: float = 0.005  # seconds; 0 turns coalescing off
+    coalesce_embeddings: bool = True
+    max_concurrent_requests: int = 8  # embedding requests in flight at once
     transport: TransportSettings = TransportSettings()
     costs: CostSettings = CostSettings()
     candidate_labels: tuple = ()
@@ -209,7 +210,9 @@ def parse_settings(config, plugin_config=None):
         registry_method=_text(config.get("registryMethod")),
         embedding_batch_size=_int(config, "embeddingBatchSize", 64, 1, 4096),
         embedding_max_request_bytes=_int(config, "embeddingMaxRequestBytes", 4_000_000, 1024, 1_000_000_000),
-        coalesce_window=_float(config, "coalesceWindowMs", 5.0, 0, 1000) / 1000.0,
+        coalesce_embeddings=_bool(config, "coalesceEmbeddings", True),
+        max_concurrent_requests=_int(config, "maxConcurrentRequests", 0, 0, MAX_PARALLELISM_LIMIT)
+        or transport.max_parallelism,
         transport=transport,
         costs=costs,
         candidate_labels=labels,
