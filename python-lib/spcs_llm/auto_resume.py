@@ -6,12 +6,11 @@ One resume runs at a time per model; concurrent calls wait for it instead of sta
 """
 
 import logging
-import threading
 import time
-from concurrent.futures import Future
 
 from . import snowflake_sql
 from .errors import ServiceError, ServiceSuspendedError
+from .single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)
 
@@ -23,30 +22,16 @@ class AutoResumer:
         self.settings = settings
         self._connect = connect
         self._sleep = sleep
-        self._lock = threading.Lock()
-        self._inflight = None
+        self._flight = SingleFlight()
         self.resumes = 0
 
     def resume(self):
         """Block until the service is READY (single-flight across threads)."""
-        with self._lock:
-            leader = self._inflight is None
-            if leader:
-                self._inflight = Future()
-            inflight = self._inflight
-        if not leader:
-            return inflight.result()
-        try:
-            name = self._resume()
-        except BaseException as exc:
-            with self._lock:
-                self._inflight = None
-            inflight.set_exception(exc)
-            raise
-        with self._lock:
-            self._inflight = None
-            self.resumes += 1
-        inflight.set_result(name)
+        return self._flight.run(self._resume_counted)
+
+    def _resume_counted(self):
+        name = self._resume()
+        self.resumes += 1
         return name
 
     def _resume(self):

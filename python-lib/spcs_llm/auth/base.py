@@ -2,13 +2,13 @@
 
 import logging
 import threading
-from concurrent.futures import Future
 import time
 from dataclasses import dataclass, field
 
 import requests
 
 from ..errors import AuthError, TransientServiceError
+from ..single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)
 
@@ -49,37 +49,28 @@ class TokenProvider:
         self._clock = clock
         self._lock = threading.Lock()
         self._token = None
-        self._inflight = None  # Future of the fetch under way, if any
+        self._flight = SingleFlight()
         self.exchanges = 0
+
+    def _valid(self, token):
+        return token is not None and self._clock() < token.refresh_at
 
     def get_token(self):
         """A token valid now."""
         token = self._token
-        if token is not None and self._clock() < token.refresh_at:
+        if self._valid(token):
             return token.value
-        with self._lock:
-            token = self._token
-            if token is not None and self._clock() < token.refresh_at:
-                return token.value
-            leader = self._inflight is None
-            if leader:
-                self._inflight = Future()
-            inflight = self._inflight
-        if not leader:
-            return inflight.result().value
-        try:
-            fresh = self._fetch(token)
-        except BaseException as exc:
-            with self._lock:
-                self._inflight = None
-            inflight.set_exception(exc)
-            raise
+        return self._flight.run(self._refresh).value
+
+    def _refresh(self):
+        current = self._token
+        if self._valid(current):  # renewed by the flight that just ended
+            return current
+        fresh = self._fetch(current)
         with self._lock:
             self._token = fresh
-            self._inflight = None
             self.exchanges += 1
-        inflight.set_result(fresh)
-        return fresh.value
+        return fresh
 
     def invalidate(self, rejected_value):
         """Forget ``rejected_value`` after the ingress refused it (other threads may have renewed already)."""
