@@ -66,3 +66,32 @@ def test_no_canary_anywhere(env, caplog, capsys, tmp_path, monkeypatch):
     canaries = [OAUTH, PAT, PASSPHRASE, private.splitlines()[1]] + list(env.account._tokens)
     leaked = [c for c in canaries if c in haystack]
     assert not leaked
+
+
+def test_no_canary_in_the_connector_paths(env, caplog, capsys):
+    """The services macro and auto-resume go through snowflake-connector-python, which logs at DEBUG."""
+    from spcs_llm import service_macro
+
+    caplog.set_level(logging.DEBUG)
+    private, public = generate_keypair(passphrase=PASSPHRASE)
+    env.account.register_public_key("CANARY_USER", public)
+    env.account.issue_oauth_access_token("ALICE", lifetime=3600, value=OAUTH)
+    env.account.register_pat("ALICE", value=PAT)
+    presets = [{"authMode": "OAUTH", "oauth": {"snowflake_oauth": OAUTH}},
+               {"authMode": "PAT", "pat": {"token": PAT}},
+               {"authMode": "KEYPAIR_JWT", "keypair": {"account": env.account.name, "user": "CANARY_USER",
+                                                       "privateKey": private, "privateKeyPassphrase": PASSPHRASE}}]
+    seen = []
+    for preset in presets:
+        seen.append(service_macro.run(dict(preset, snowflakeAccountUrl=env.standin.account_url)))
+    env.standin.sql.resume_seconds = 0.1
+    env.standin.services["openai"].suspend()
+    llm = make_llm(dict(env.config("openai"), snowflakeAccountUrl=env.standin.account_url, autoResume=True,
+                        autoResumePollSeconds=0.05, **presets[2]))
+    q = new_query()
+    q.with_message("hello")
+    seen.append(llm.process(q.cq, {}, new_trace())["text"])
+    captured = capsys.readouterr()
+    haystack = "\n".join(seen + [r.getMessage() for r in caplog.records] + [captured.out, captured.err])
+    canaries = [OAUTH, PAT, PASSPHRASE, private.splitlines()[1]] + list(env.account._tokens)
+    assert [c for c in canaries if c in haystack] == []
