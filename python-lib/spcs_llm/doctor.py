@@ -21,6 +21,7 @@ from .errors import (AuthError, ConfigError, RequestRejectedError, ServiceSuspen
                      TransientServiceError)
 from .model import SPCSModel
 from .protocols import for_settings
+from .protocols.dss_messages import parse_messages
 from .settings import parse_settings
 from .transport import Transport
 
@@ -128,8 +129,6 @@ def _detect(settings, transport, capability):
         probe = {"messages": [{"role": "user", "content": "ping"}]}
         try:
             if cap == "chat":
-                from .protocols.dss_messages import parse_messages
-
                 messages = parse_messages(probe)
                 path, body = protocol.chat_request(messages, {"maxOutputTokens": 1})
                 protocol.parse_chat(transport.post_json(path, body), body)

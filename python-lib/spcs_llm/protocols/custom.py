@@ -22,7 +22,6 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse as parse_jsonpath
 
 from ..errors import ConfigError, InvalidInputError, MalformedResponseError
@@ -130,7 +129,7 @@ def _jsonpath(config, field, required=False):
         return None
     try:
         return parse_jsonpath(raw)
-    except (JsonPathParserError, Exception) as exc:  # jsonpath-ng raises several types
+    except Exception as exc:  # jsonpath-ng raises its parser error and plain exceptions (lexer)
         raise ConfigError(field, "is not a valid JSONPath (%s)." % exc) from None
 
 
