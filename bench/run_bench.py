@@ -2,7 +2,10 @@
 
 The stand-in runs in its own process with a fixed service time (20 ms per request plus
 1 ms per embedded text; chat: 100 ms to the first token, 5 ms between tokens), so the
-limit is known. Results go to bench/results.json and are printed as a table.
+limit is known. It serves every request at once, as the issue describes; a second
+embedding service, ``openai-limited``, has one worker, like a GPU Model Registry service,
+so requests queue there. Results go to bench/results.json and are printed as a table,
+then the issue's targets with what was measured.
 """
 
 import json
@@ -16,6 +19,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -29,7 +33,9 @@ LATENCY, PER_ITEM, TTFT, TOKEN_DELAY = 0.020, 0.001, 0.100, 0.005
 TEXTS, BATCH, THREADS = 5000, 64, 16
 CHATS, CHAT_THREADS = 500, 16
 PREDECESSOR_SAMPLE = 300
+GPU_UNCOALESCED_SAMPLE = 500  # one request per text queued behind one worker: ~46 texts/s
 STREAMS = 30
+LIMITED_WORKERS = 1  # the GPU-like service: one inference worker, the GPU default
 
 
 def start_standin(public_key_file):
@@ -37,7 +43,7 @@ def start_standin(public_key_file):
     proc = subprocess.Popen(
         [sys.executable, "-m", "spcs_standin", "--latency", str(LATENCY), "--per-item", str(PER_ITEM),
          "--ttft", str(TTFT), "--token-delay", str(TOKEN_DELAY), "--public-key", public_key_file,
-         "--info-file", info],
+         "--limited-workers", str(LIMITED_WORKERS), "--info-file", info],
         cwd=os.path.join(ROOT, "standin"), stdout=subprocess.DEVNULL)
     for _ in range(600):
         if os.path.exists(info) and os.path.getsize(info):
@@ -84,54 +90,62 @@ def run(info, private):
     results = {}
 
     # -- embeddings -----------------------------------------------------------------------
-    embed = make_llm(dict(auth, llmEndpointUrl=url, modelHandlingMode="OPENAI_COMPATIBLE",
-                          embeddingBatchSize=BATCH, maxParallelism=THREADS))
-    embed.process_embeddings({"text": "warm up"}, {}, new_trace())
+    def embedder(service, **extra):
+        model = make_llm(dict(auth, llmEndpointUrl=info["services"][service], modelHandlingMode="OPENAI_COMPATIBLE",
+                              embeddingBatchSize=BATCH, maxParallelism=THREADS, **extra))
+        model.process_embeddings({"text": "warm up"}, {}, new_trace())
+        return model
 
-    def plugin_batched():
+    def plugin_batched(model):
+        def call(c):
+            return len(model.process_embeddings({"queries": [{"text": t} for t in c]}, {}, new_trace())["responses"])
         with ThreadPoolExecutor(THREADS) as pool:
-            return sum(len(r["responses"]) for r in pool.map(
-                lambda c: embed.process_embeddings({"queries": [{"text": t} for t in c]}, {}, new_trace()), chunks))
+            return sum(pool.map(call, chunks))
 
-    def bare_batched():
+    def bare_batched(parse):
         def post(c):
             r = session.post(url + "/v1/embeddings", data=json.dumps({"input": c}))
-            return len(r.json()["data"])
+            return len(parse(r)["data"])
         with ThreadPoolExecutor(THREADS) as pool:
             return sum(pool.map(post, chunks))
 
-    def plugin_one_per_call(model):
+    def plugin_one_per_call(model, sample=texts):
         def one(t):
             return model.process_embeddings({"text": t}, {}, new_trace())["embedding"]
         with ThreadPoolExecutor(THREADS) as pool:
-            return sum(1 for _ in pool.map(one, texts))
+            return sum(1 for _ in pool.map(one, sample))
 
     def predecessor():
         for t in texts[:PREDECESSOR_SAMPLE]:
             session.post(url + "/v1/embeddings", data=json.dumps({"input": [t]})).json()
         return PREDECESSOR_SAMPLE
 
-    n, wall, cpu = timed(plugin_batched)
-    results["embed_plugin_batched"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall, "cpu_s": cpu,
-                                       "calls": len(chunks)}
-    n, wall, cpu = timed(bare_batched)
-    results["embed_bare_batched"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall, "cpu_s": cpu}
-    before = embed.model.batcher.requests
-    n, wall, cpu = timed(lambda: plugin_one_per_call(embed))
-    results["embed_plugin_one_per_call_coalesced"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall,
-                                                      "cpu_s": cpu, "requests": embed.model.batcher.requests - before}
-    gpu = make_llm(dict(auth, llmEndpointUrl=url, modelHandlingMode="OPENAI_COMPATIBLE", embeddingBatchSize=BATCH,
-                        maxParallelism=THREADS, maxConcurrentRequests=4))
-    n, wall, cpu = timed(lambda: plugin_one_per_call(gpu))
-    results["embed_plugin_one_per_call_4_requests"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall,
-                                                       "cpu_s": cpu, "requests": gpu.model.batcher.requests}
-    nocoal = make_llm(dict(auth, llmEndpointUrl=url, modelHandlingMode="OPENAI_COMPATIBLE",
-                           embeddingBatchSize=BATCH, maxParallelism=THREADS, coalesceEmbeddings=False))
-    n, wall, cpu = timed(lambda: plugin_one_per_call(nocoal))
-    results["embed_plugin_one_per_call_uncoalesced"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall,
-                                                        "cpu_s": cpu}
-    n, wall, cpu = timed(predecessor)
-    results["embed_predecessor_way"] = {"texts": n, "seconds": wall, "texts_per_s": n / wall}
+    def measure(name, fn, model=None, **extra):
+        before = model.model.batcher.requests if model else 0
+        n, wall, cpu = timed(fn)
+        results[name] = dict(texts=n, seconds=wall, texts_per_s=n / wall, cpu_s=cpu, cpu_ms_per_text=cpu / n * 1000,
+                             **extra)
+        if model:
+            results[name]["requests"] = model.model.batcher.requests - before
+
+    # The service as the issue describes it: every request served at once, in its fixed time.
+    url = info["services"]["openai"]
+    embed = embedder("openai")
+    measure("embed_plugin_batched", lambda: plugin_batched(embed), embed, calls=len(chunks))
+    measure("embed_bare_batched", lambda: bare_batched(lambda r: r.json()))
+    measure("embed_bare_batched_orjson", lambda: bare_batched(lambda r: orjson.loads(r.content)))
+    measure("embed_plugin_one_per_call_coalesced", lambda: plugin_one_per_call(embed), embed)
+    no_wait = embedder("openai", coalesceWaitMs=0)
+    measure("embed_plugin_one_per_call_no_wait", lambda: plugin_one_per_call(no_wait), no_wait)
+    measure("embed_predecessor_way", predecessor)
+
+    # A GPU-like service: one inference worker, so requests queue and only shared ones help.
+    gpu = embedder("openai-limited")
+    measure("gpu_plugin_batched", lambda: plugin_batched(gpu), gpu, calls=len(chunks))
+    measure("gpu_plugin_one_per_call_coalesced", lambda: plugin_one_per_call(gpu), gpu)
+    gpu_off = embedder("openai-limited", coalesceEmbeddings=False)
+    measure("gpu_plugin_one_per_call_uncoalesced", lambda: plugin_one_per_call(gpu_off, texts[:GPU_UNCOALESCED_SAMPLE]),
+            gpu_off)
 
     # -- chat -----------------------------------------------------------------------------
     chat = make_llm(dict(auth, llmEndpointUrl=url, modelHandlingMode="OPENAI_COMPATIBLE", maxParallelism=CHAT_THREADS))
@@ -193,23 +207,50 @@ def run(info, private):
         "chat_bare": results["chat_bare"]["cpu_s"] / CHATS * 1000,
         "chat_plugin_overhead": (results["chat_plugin"]["cpu_s"] - results["chat_bare"]["cpu_s"]) / CHATS * 1000,
         "embed_batched_plugin_per_call": results["embed_plugin_batched"]["cpu_s"] / len(chunks) * 1000,
-        "embed_batched_plugin_overhead_per_call": (results["embed_plugin_batched"]["cpu_s"]
-                                                   - results["embed_bare_batched"]["cpu_s"]) / len(chunks) * 1000,
+        "embed_batched_bare_orjson_per_call": results["embed_bare_batched_orjson"]["cpu_s"] / len(chunks) * 1000,
     }
-    results["token_exchanges"] = {"embeddings_model": embed.model.transport.auth.exchanges,
-                                  "chat_model": chat.model.transport.auth.exchanges,
-                                  "calls": len(chunks) + TEXTS * 2 + CHATS * 2 + STREAMS + 1}
+    models = [embed, no_wait, gpu, gpu_off, chat]
+    providers = {id(m.model.transport.auth): m.model.transport.auth for m in models}
+    results["token_exchanges"] = {"exchanges": sum(p.exchanges for p in providers.values()),
+                                  "credentials": len(providers), "models": len(models)}
     r = results
+    # With THREADS callers each waiting for its own vector, at most THREADS texts are in flight, so
+    # no client can beat THREADS / (shortest request time) (Little's law); batched calls have 64x more.
+    ceiling = THREADS / (LATENCY + PER_ITEM)
+    gpu_ceiling = THREADS / (LATENCY + THREADS * PER_ITEM)  # one worker: one request of THREADS texts at a time
+    results["limits"] = {"one_text_calls_any_client_texts_per_s": ceiling,
+                         "gpu_one_text_calls_any_client_texts_per_s": gpu_ceiling,
+                         "gpu_batched_texts_per_s": BATCH / (LATENCY + BATCH * PER_ITEM)}
     results["ratios"] = {
         "embed_plugin_vs_bare": r["embed_plugin_batched"]["texts_per_s"] / r["embed_bare_batched"]["texts_per_s"],
+        "embed_plugin_vs_bare_orjson": (r["embed_plugin_batched"]["texts_per_s"]
+                                        / r["embed_bare_batched_orjson"]["texts_per_s"]),
         "embed_one_per_call_coalesced_vs_batched": (r["embed_plugin_one_per_call_coalesced"]["texts_per_s"]
                                                     / r["embed_plugin_batched"]["texts_per_s"]),
-        "embed_one_per_call_uncoalesced_vs_batched": (r["embed_plugin_one_per_call_uncoalesced"]["texts_per_s"]
-                                                      / r["embed_plugin_batched"]["texts_per_s"]),
+        "embed_one_per_call_coalesced_vs_ceiling": r["embed_plugin_one_per_call_coalesced"]["texts_per_s"] / ceiling,
+        "embed_one_per_call_no_wait_vs_ceiling": r["embed_plugin_one_per_call_no_wait"]["texts_per_s"] / ceiling,
+        "gpu_one_per_call_coalesced_vs_batched": (r["gpu_plugin_one_per_call_coalesced"]["texts_per_s"]
+                                                  / r["gpu_plugin_batched"]["texts_per_s"]),
+        "gpu_one_per_call_coalesced_vs_uncoalesced": (r["gpu_plugin_one_per_call_coalesced"]["texts_per_s"]
+                                                      / r["gpu_plugin_one_per_call_uncoalesced"]["texts_per_s"]),
         "embed_plugin_vs_predecessor": (r["embed_plugin_batched"]["texts_per_s"]
                                         / r["embed_predecessor_way"]["texts_per_s"]),
         "chat_plugin_vs_bare": r["chat_plugin"]["calls_per_s"] / r["chat_bare"]["calls_per_s"],
     }
+    q = results["ratios"]
+    results["targets"] = [
+        _target("batched embeddings, plugin / bare client (same parser)", q["embed_plugin_vs_bare_orjson"], 0.95),
+        _target("chat, plugin / bare client", q["chat_plugin_vs_bare"], 0.95),
+        _target("one text per call / batched (issue's target)", q["embed_one_per_call_coalesced_vs_batched"], 0.8),
+        _target("one text per call / batched, GPU-like service", q["gpu_one_per_call_coalesced_vs_batched"], 0.8),
+        _target("batched / predecessor's way", q["embed_plugin_vs_predecessor"], 50),
+        _target("streaming first-chunk overhead, ms", results["stream_first_chunk"]["plugin_overhead_ms"], 5,
+                higher_is_better=False),
+        _target("CPU per chat call, ms (HTTP stack included)", results["cpu_ms_per_call"]["chat_plugin"], 1,
+                higher_is_better=False),
+        _target("CPU per chat call over the bare client, ms", results["cpu_ms_per_call"]["chat_plugin_overhead"], 1,
+                higher_is_better=False),
+    ]
     results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
                           "processor": platform.processor() or platform.machine()}
     results["setup"] = {"latency_s": LATENCY, "per_item_s": PER_ITEM, "ttft_s": TTFT, "token_delay_s": TOKEN_DELAY,
@@ -220,41 +261,72 @@ def run(info, private):
     return 0
 
 
+def _target(name, value, target, higher_is_better=True):
+    met = value >= target if higher_is_better else value <= target
+    return {"target": name, "value": value, "wanted": (">= %g" if higher_is_better else "<= %g") % target, "met": met}
+
+
 def print_table(r):
+    q, lim = r["ratios"], r["limits"]
+
+    def tps(name):
+        return "%.0f texts/s" % r[name]["texts_per_s"]
+
     rows = [
+        ("**Service serving every request at once**", "", ""),
         ("Embeddings, plugin, %d calls of %d texts, %d threads" % (r["embed_plugin_batched"]["calls"], BATCH, THREADS),
-         "%.0f texts/s" % r["embed_plugin_batched"]["texts_per_s"], ""),
-        ("Embeddings, bare requests client, same batches and threads",
-         "%.0f texts/s" % r["embed_bare_batched"]["texts_per_s"],
-         "plugin/bare = %.2f" % r["ratios"]["embed_plugin_vs_bare"]),
-        ("Embeddings, plugin, one text per call, %d threads, coalescing" % THREADS,
-         "%.0f texts/s" % r["embed_plugin_one_per_call_coalesced"]["texts_per_s"],
-         "vs batched = %.2f" % r["ratios"]["embed_one_per_call_coalesced_vs_batched"]),
-        ("Embeddings, plugin, one text per call, %d threads, at most 4 requests in flight (shared requests)" % THREADS,
-         "%.0f texts/s" % r["embed_plugin_one_per_call_4_requests"]["texts_per_s"],
-         "%d requests for %d texts" % (r["embed_plugin_one_per_call_4_requests"]["requests"], TEXTS)),
-        ("Embeddings, plugin, one text per call, %d threads, no coalescing" % THREADS,
-         "%.0f texts/s" % r["embed_plugin_one_per_call_uncoalesced"]["texts_per_s"],
-         "vs batched = %.2f" % r["ratios"]["embed_one_per_call_uncoalesced_vs_batched"]),
+         tps("embed_plugin_batched"), "%.2f ms CPU per call" % r["cpu_ms_per_call"]["embed_batched_plugin_per_call"]),
+        ("Embeddings, bare requests client, same batches and threads, `r.json()`", tps("embed_bare_batched"),
+         "plugin/bare = %.2f" % q["embed_plugin_vs_bare"]),
+        ("Embeddings, bare requests client, same batches and threads, orjson", tps("embed_bare_batched_orjson"),
+         "plugin/bare = %.2f" % q["embed_plugin_vs_bare_orjson"]),
+        ("Embeddings, plugin, one text per call, %d threads, coalescing (default)" % THREADS,
+         tps("embed_plugin_one_per_call_coalesced"),
+         "%d requests; %.2f of the ceiling, %.2f of batched" % (
+             r["embed_plugin_one_per_call_coalesced"]["requests"], q["embed_one_per_call_coalesced_vs_ceiling"],
+             q["embed_one_per_call_coalesced_vs_batched"])),
+        ("Embeddings, plugin, one text per call, %d threads, `coalesceWaitMs` = 0" % THREADS,
+         tps("embed_plugin_one_per_call_no_wait"),
+         "%d requests; %.2f of the ceiling" % (r["embed_plugin_one_per_call_no_wait"]["requests"],
+                                              q["embed_one_per_call_no_wait_vs_ceiling"])),
+        ("Ceiling for %d one-text callers, any client: %d / (%g + %g) s" % (THREADS, THREADS, LATENCY, PER_ITEM),
+         "%.0f texts/s" % lim["one_text_calls_any_client_texts_per_s"], ""),
         ("Embeddings, predecessor's way (1 text/request, sequential)",
          "%.1f texts/s" % r["embed_predecessor_way"]["texts_per_s"],
-         "plugin batched = %.0fx" % r["ratios"]["embed_plugin_vs_predecessor"]),
+         "plugin batched = %.0fx" % q["embed_plugin_vs_predecessor"]),
+        ("**GPU-like service: one worker, requests queue**", "", ""),
+        ("Embeddings, plugin, %d calls of %d texts, %d threads" % (r["gpu_plugin_batched"]["calls"], BATCH, THREADS),
+         tps("gpu_plugin_batched"), "service limit %.0f texts/s" % lim["gpu_batched_texts_per_s"]),
+        ("Embeddings, plugin, one text per call, %d threads, coalescing (default)" % THREADS,
+         tps("gpu_plugin_one_per_call_coalesced"),
+         "%d requests; %.2f of batched" % (r["gpu_plugin_one_per_call_coalesced"]["requests"],
+                                           q["gpu_one_per_call_coalesced_vs_batched"])),
+        ("Embeddings, plugin, one text per call, %d threads, coalescing off (%d texts)" % (
+            THREADS, GPU_UNCOALESCED_SAMPLE), tps("gpu_plugin_one_per_call_uncoalesced"),
+         "coalescing = %.1fx" % q["gpu_one_per_call_coalesced_vs_uncoalesced"]),
+        ("Ceiling for %d one-text callers, any client: %d / (%g + %d x %g) s" % (
+            THREADS, THREADS, LATENCY, THREADS, PER_ITEM), "%.0f texts/s" % lim["gpu_one_text_calls_any_client_texts_per_s"],
+         ""),
+        ("**Chat**", "", ""),
         ("Chat, plugin, %d completions, %d threads" % (CHATS, CHAT_THREADS),
          "%.1f calls/s" % r["chat_plugin"]["calls_per_s"], ""),
         ("Chat, bare requests client", "%.1f calls/s" % r["chat_bare"]["calls_per_s"],
-         "plugin/bare = %.2f" % r["ratios"]["chat_plugin_vs_bare"]),
+         "plugin/bare = %.2f" % q["chat_plugin_vs_bare"]),
         ("Streaming: first chunk minus service TTFT (median of %d)" % STREAMS,
          "plugin %.1f ms" % r["stream_first_chunk"]["plugin_overhead_ms"],
          "bare %.1f ms" % r["stream_first_chunk"]["bare_overhead_ms"]),
         ("CPU per chat call (process time)", "plugin %.2f ms" % r["cpu_ms_per_call"]["chat_plugin"],
          "bare %.2f ms; overhead %.2f ms" % (r["cpu_ms_per_call"]["chat_bare"],
                                             r["cpu_ms_per_call"]["chat_plugin_overhead"])),
-        ("Token exchanges", "%d + %d" % (r["token_exchanges"]["embeddings_model"], r["token_exchanges"]["chat_model"]),
-         "for %d calls" % r["token_exchanges"]["calls"]),
+        ("Token exchanges", "%d" % r["token_exchanges"]["exchanges"],
+         "%d models, %d credential(s)" % (r["token_exchanges"]["models"], r["token_exchanges"]["credentials"])),
     ]
     print("| measurement | result | comparison |\n|---|---|---|")
     for row in rows:
         print("| %s | %s | %s |" % row)
+    print("\n| target | measured | wanted | met |\n|---|---|---|---|")
+    for t in r["targets"]:
+        print("| %s | %.2f | %s | %s |" % (t["target"], t["value"], t["wanted"], "yes" if t["met"] else "no"))
     m = r["machine"]
     print("\nMachine: %s, %d CPUs, Python %s." % (m["platform"], m["cpus"], m["python"]))
 

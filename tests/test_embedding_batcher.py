@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from dss import make_llm, new_trace
-from spcs_llm.embedding_batcher import EmbeddingBatcher, plan_batches
+from spcs_llm.embedding_batcher import CallerCount, EmbeddingBatcher, plan_batches
 from spcs_llm.errors import ConfigError
-from spcs_standin import deterministic_vector
+from spcs_standin import Service, Timing, deterministic_vector
 
 
 def test_plan_respects_count_and_bytes():
@@ -92,3 +92,75 @@ def test_coalescing_can_be_turned_off_and_limits_are_checked(env):
     assert make_llm(env.config("openai", coalesceEmbeddings=False)).model.batcher.coalesce is False
     with pytest.raises(ConfigError, match="'maxConcurrentRequests'"):
         make_llm(env.config("openai", maxConcurrentRequests=-1))
+
+
+def test_caller_count_remembers_the_recent_peak_for_one_window():
+    now = [0.0]
+    callers = CallerCount(clock=lambda: now[0], window=1.0)
+    for _ in range(3):
+        callers.enter()
+    assert callers.expected() == 3
+    for _ in range(3):
+        callers.leave()
+    now[0] = 1.5  # next window: the last window's peak still counts
+    callers.enter()
+    assert callers.expected() == 3
+    now[0] = 2.6  # a window later it is forgotten
+    assert callers.expected() == 1
+
+
+def test_a_first_lone_call_is_sent_without_waiting():
+    log = []
+    b = EmbeddingBatcher(fake_send(log), max_items=16, max_bytes=10 ** 6, max_requests=2, wait_seconds=0.2)
+    assert b.embed(["alone"]) == ([[5.0]], 2, False)
+    assert b.waited_out == 0  # nobody else had been seen: the batch was ready at once
+
+
+def test_the_wait_for_company_is_bounded():
+    gate = threading.Event()
+    log = []
+    send = fake_send(log)
+
+    def gated(texts):
+        gate.wait(30)
+        return send(texts)
+
+    b = EmbeddingBatcher(gated, max_items=16, max_bytes=10 ** 6, max_requests=4, wait_seconds=0.05)
+    first = threading.Thread(target=b.embed, args=(["first"],))
+    first.start()
+    while b.requests < 1:  # "first" is on the wire, so it cannot join the next batch
+        threading.Event().wait(0.001)
+    second = threading.Thread(target=b.embed, args=(["second"],))
+    second.start()  # two callers seen at once: the second waits for a companion that never comes
+    while b.requests < 2:
+        threading.Event().wait(0.001)
+    gate.set()
+    first.join()
+    second.join()
+    assert b.waited_out == 1 and sorted(log) == [["first"], ["second"]]
+
+
+def test_one_text_calls_on_a_one_worker_service_travel_together(env):
+    # A GPU Model Registry service runs one inference worker: requests queue, so only
+    # shared requests raise throughput.
+    gpu = Service("gpu", "openai", timing=Timing(latency=0.02, per_item=0.001, workers=1))
+    env.standin.add_service(gpu)
+    llm = make_llm(env.config("gpu", maxParallelism=16))
+    texts = ["gpu note %d" % i for i in range(320)]
+
+    def one(text):
+        return llm.process_embeddings({"text": text}, {}, new_trace())
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(one, texts))
+    assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
+    assert gpu.counters["max_serving"] == 1  # the stand-in really served one at a time
+    assert gpu.counters["requests"] <= len(texts) // 4, gpu.counters["requests"]  # 4+ texts per request on average
+    assert llm.model.batcher.shared > 0
+
+
+def test_coalescing_wait_setting(env):
+    assert make_llm(env.config("openai")).model.batcher.wait_seconds == 0.02
+    assert make_llm(env.config("openai", coalesceWaitMs=0)).model.batcher.wait_seconds == 0
+    with pytest.raises(ConfigError, match="'coalesceWaitMs'"):
+        make_llm(env.config("openai", coalesceWaitMs=-5))

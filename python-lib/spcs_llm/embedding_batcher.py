@@ -2,23 +2,27 @@
 
 - A call's texts are cut into batches of at most ``embeddingBatchSize`` texts and
   ``embeddingMaxRequestBytes`` bytes, sent concurrently through a pool of
-  ``maxParallelism`` workers (so the model never sees more requests at once), and put back
-  in input order.
+  ``maxConcurrentRequests`` workers (so the model never sees more requests at once), and
+  put back in input order.
 - Calls with fewer texts than a batch (DSS handing texts one at a time from many threads)
-  are coalesced by natural batching: such a call joins the shared batch that is waiting for
-  a free request slot, or opens one. A batch stops taking texts when a slot picks it up, so
-  it never waits longer than a request would have waited anyway: with a free slot it goes
-  at once, and when every slot is busy (``maxConcurrentRequests`` reached) the texts that
-  arrive meanwhile travel together.
+  are coalesced, as a model server's dynamic batcher does: the first call opens a shared
+  batch, later calls join it, and the opener sends it when it is full, when it holds as
+  many calls as were seen at once lately (nobody else is coming), or when
+  ``coalesceWaitMs`` has passed, whichever comes first. If every request slot is busy at
+  that point, the batch keeps taking texts until a slot frees up. Callers settle into one
+  request per round: on a GPU that serves one request at a time, that is what turns one
+  request per text into one per round.
 No lock is held while a request is on the wire.
 """
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .tokens import estimate_tokens
 
 ROW_OVERHEAD_BYTES = 32  # JSON punctuation and the row index around each text
+CALLER_WINDOW_SECONDS = 1.0  # how long a peak of concurrent callers is remembered
 
 
 def plan_batches(texts, max_items, max_bytes):
@@ -36,32 +40,70 @@ def plan_batches(texts, max_items, max_bytes):
 
 
 class _OpenBatch:
-    """Texts gathered from several calls while waiting for a request slot."""
+    """Texts gathered from several calls, sent by the call that opened it."""
 
     def __init__(self):
         self.texts = []
         self.calls = 0
-        self.started = False
+        self.ready = threading.Event()  # full, or every caller expected has joined: stop waiting
         self.done = threading.Event()
         self.result = None
         self.error = None
 
 
+class CallerCount:
+    """Callers inside the batcher now, and the most seen at once lately.
+
+    The recent peak tells the opener of a batch how many calls to wait for: once the
+    batch holds that many, waiting longer gains nothing. Not thread-safe: the batcher
+    calls it under its lock.
+    """
+
+    def __init__(self, clock=time.monotonic, window=CALLER_WINDOW_SECONDS):
+        self._clock = clock
+        self._window = window
+        self.inside = 0
+        self._peak = 0
+        self._previous_peak = 0
+        self._since = clock()
+
+    def enter(self):
+        self.inside += 1
+        self._roll()
+        self._peak = max(self._peak, self.inside)
+
+    def leave(self):
+        self.inside -= 1
+
+    def expected(self):
+        """How many callers to expect at once: the peak of this window or the last one."""
+        self._roll()
+        return max(self._peak, self._previous_peak)
+
+    def _roll(self):
+        now = self._clock()
+        if now - self._since >= self._window:
+            self._previous_peak, self._peak, self._since = self._peak, self.inside, now
+
+
 class EmbeddingBatcher:
     """Sends ``send(texts) -> (vectors, tokens, estimated)`` for every text of every call."""
 
-    def __init__(self, send, max_items, max_bytes, max_requests, coalesce=True):
+    def __init__(self, send, max_items, max_bytes, max_requests, coalesce=True, wait_seconds=0.0):
         self._send = send
         self.max_items = max_items
         self.max_bytes = max_bytes
         self.coalesce = coalesce
+        self.wait_seconds = wait_seconds
         self._pool = ThreadPoolExecutor(max(1, max_requests), thread_name_prefix="spcs-embed")
         # Bounds requests in flight, whether sent from the pool or from the caller's thread.
         self._slots = threading.BoundedSemaphore(max(1, max_requests))
         self._lock = threading.Lock()
         self._open = None
+        self._callers = CallerCount()  # coalesced calls in progress
         self.requests = 0
         self.shared = 0  # requests that carried texts of more than one call
+        self.waited_out = 0  # shared batches sent because the wait ran out, not because everyone had joined
 
     def embed(self, texts):
         """(vectors in input order, prompt tokens, estimated?) for ``texts``."""
@@ -77,23 +119,36 @@ class EmbeddingBatcher:
         return _merge(f.result() for f in futures)  # in submission order, i.e. input order
 
     def _send_counted(self, texts):
+        with self._slots:
+            return self._send_in_slot(texts)
+
+    def _send_in_slot(self, texts):
         with self._lock:
             self.requests += 1
-        with self._slots:
-            return self._send(texts)
+        return self._send(texts)
 
     def _coalesced(self, texts):
         with self._lock:
+            self._callers.enter()
             batch = self._open
-            opened = batch is None or len(batch.texts) + len(texts) > self.max_items
-            if opened:
+            opener = batch is None or len(batch.texts) + len(texts) > self.max_items
+            if opener:
+                if batch is not None:
+                    batch.ready.set()  # the old one is as full as it gets
                 batch = self._open = _OpenBatch()
             offset = len(batch.texts)
             batch.texts.extend(texts)
             batch.calls += 1
-        if opened:
-            self._pool.submit(self._run, batch)
-        batch.done.wait()
+            if len(batch.texts) >= self.max_items or batch.calls >= self._callers.expected():
+                batch.ready.set()
+        try:
+            if opener:
+                self._send_open_batch(batch)
+            else:
+                batch.done.wait()
+        finally:
+            with self._lock:
+                self._callers.leave()
         if batch.error is not None:
             raise batch.error
         vectors, tokens, estimated = batch.result
@@ -105,20 +160,21 @@ class EmbeddingBatcher:
         total = sum(estimate_tokens(t) for t in batch.texts) or 1
         return mine, int(round(tokens * own / float(total))), True
 
-    def _run(self, batch):
-        """In a request slot: close the batch to newcomers, then send it."""
-        with self._lock:
-            batch.started = True
-            if self._open is batch:
-                self._open = None
-            texts = list(batch.texts)
-            if batch.calls > 1:
-                self.shared += 1
+    def _send_open_batch(self, batch):
+        """In the opener's thread: wait (bounded) for company and a free slot, close the batch, send it."""
+        if self.wait_seconds > 0 and not batch.ready.wait(self.wait_seconds):
+            with self._lock:
+                self.waited_out += 1
         try:
-            results = []
-            for a, b in plan_batches(texts, self.max_items, self.max_bytes):
-                results.append(self._send_counted(texts[a:b]))
-            batch.result = _merge(results)
+            with self._slots:  # while every slot is busy, the batch keeps taking texts
+                with self._lock:
+                    if self._open is batch:
+                        self._open = None
+                    texts = list(batch.texts)
+                    if batch.calls > 1:
+                        self.shared += 1
+                batch.result = _merge([self._send_in_slot(texts[a:b])
+                                       for a, b in plan_batches(texts, self.max_items, self.max_bytes)])
         except BaseException as exc:  # every call of the batch gets the error
             batch.error = exc
         finally:

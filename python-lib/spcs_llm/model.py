@@ -28,7 +28,8 @@ class SPCSModel:
         self.costs = CostAccountant(settings.costs)
         self.batcher = EmbeddingBatcher(
             self._embed_batch, self.protocol.max_embedding_batch or settings.embedding_batch_size,
-            settings.embedding_max_request_bytes, settings.max_concurrent_requests, settings.coalesce_embeddings)
+            settings.embedding_max_request_bytes, settings.max_concurrent_requests, settings.coalesce_embeddings,
+            settings.coalesce_wait_seconds)
 
     @property
     def max_parallelism(self):

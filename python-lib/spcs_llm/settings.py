@@ -128,6 +128,7 @@ class ModelSettings:
     embedding_batch_size: int = 64
     embedding_max_request_bytes: int = 4_000_000
     coalesce_embeddings: bool = True
+    coalesce_wait_seconds: float = 0.020  # longest a one-text call waits for others to share its request
     max_concurrent_requests: int = 8  # embedding requests in flight at once
     transport: TransportSettings = TransportSettings()
     costs: CostSettings = CostSettings()
@@ -211,6 +212,7 @@ def parse_settings(config, plugin_config=None):
         embedding_batch_size=_int(config, "embeddingBatchSize", 64, 1, 4096),
         embedding_max_request_bytes=_int(config, "embeddingMaxRequestBytes", 4_000_000, 1024, 1_000_000_000),
         coalesce_embeddings=_bool(config, "coalesceEmbeddings", True),
+        coalesce_wait_seconds=_float(config, "coalesceWaitMs", 20.0, 0, 1000) / 1000.0,
         max_concurrent_requests=_int(config, "maxConcurrentRequests", 0, 0, MAX_PARALLELISM_LIMIT)
         or transport.max_parallelism,
         transport=transport,

@@ -25,6 +25,9 @@ def main(argv=None):
     p.add_argument("--per-item", type=float, default=0.0, help="seconds per embedded text or row")
     p.add_argument("--ttft", type=float, default=0.0, help="chat time to first token, seconds")
     p.add_argument("--token-delay", type=float, default=0.0, help="chat delay between tokens, seconds")
+    p.add_argument("--limited-workers", type=int, default=0,
+                   help="also serve 'openai-limited', an OpenAI-compatible service that serves this many "
+                        "non-streaming requests at a time, as a GPU inference server with that many workers does")
     p.add_argument("--session-lifetime", type=float, default=3600.0)
     p.add_argument("--transient-rate", type=float, default=0.0, help="share of requests given a transient fault")
     p.add_argument("--info-file", help="write the URLs and credentials here as JSON")
@@ -37,6 +40,9 @@ def main(argv=None):
     for kind in KINDS:
         service = standin.add_service(Service(kind, kind, embedder=args.embedder, timing=Timing(**timing)))
         service.faults.transient_rate = args.transient_rate
+    if args.limited_workers:
+        standin.add_service(Service("openai-limited", "openai", embedder=args.embedder,
+                                    timing=Timing(workers=args.limited_workers, **timing)))
     standin.start()
     info = {"account_url": standin.account_url, "account": account.name,
             "services": {name: standin.url(name) for name in standin.services},

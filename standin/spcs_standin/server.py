@@ -17,6 +17,15 @@ from .account import Account
 from .services import Reply, Service
 from .sql import SqlEngine, query_response
 
+try:  # the stand-in's own CPU must not eat into the client's: orjson encodes floats ~10x faster
+    import orjson
+
+    def _dumps(body):
+        return orjson.dumps(body)
+except ImportError:  # the stand-in also runs with the standard library alone
+    def _dumps(body):
+        return json.dumps(body).encode()
+
 logger = logging.getLogger("spcs_standin")
 
 _AUTH = re.compile(r'^Snowflake Token="([^"]+)"$')
@@ -54,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status, body=b"", content_type="application/json", headers=None):
         if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
+            body = _dumps(body)
         elif isinstance(body, str):
             body = body.encode()
         self.send_response(status)

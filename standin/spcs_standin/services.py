@@ -40,6 +40,10 @@ class Timing:
     per_item: float = 0.0  # per embedded text or registry row
     time_to_first_token: float = 0.0
     token_delay: float = 0.0
+    # Requests served at once (0: no limit); the rest queue. A GPU Model Registry service
+    # runs one inference worker by default (snowflake-ml ``num_workers``), so it serves
+    # one request at a time however many arrive.
+    workers: int = 0
 
 
 @dataclass
@@ -62,8 +66,11 @@ class Service:
         if self.kind not in KINDS:
             raise ValueError("unknown service kind %r" % self.kind)
         self.requests = deque(maxlen=self.record)
-        self.counters = {"requests": 0, "items": 0, "in_flight": 0, "max_in_flight": 0}
+        # in_flight: requests inside the service; serving: those past the worker queue
+        self.counters = {"requests": 0, "items": 0, "in_flight": 0, "max_in_flight": 0, "serving": 0,
+                         "max_serving": 0}
         self._lock = threading.Lock()
+        self._workers = threading.Semaphore(self.timing.workers) if self.timing.workers else None
         self.port = None
 
     # -- life cycle --------------------------------------------------------------------
@@ -134,8 +141,20 @@ class Service:
 
     def _sleep(self, items=0):
         delay = self.timing.latency + self.timing.per_item * items
-        if delay:
+        if self._workers is not None:
+            with self._workers:  # queued behind the requests being served
+                self._count_serving(1)
+                try:
+                    time.sleep(delay)
+                finally:
+                    self._count_serving(-1)
+        elif delay:
             time.sleep(delay)
+
+    def _count_serving(self, step):
+        with self._lock:
+            self.counters["serving"] += step
+            self.counters["max_serving"] = max(self.counters["max_serving"], self.counters["serving"])
 
     def _count_items(self, n):
         with self._lock:

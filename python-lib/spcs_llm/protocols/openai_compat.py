@@ -6,6 +6,7 @@ Embeddings: ``POST /v1/embeddings`` with a list ``input``; ``data[i].index`` giv
 
 import json
 
+from .. import json_codec
 from ..errors import InvalidInputError, MalformedResponseError
 from .base import Completion, Embeddings, Protocol, dss_finish_reason
 from .dss_messages import to_openai_messages
@@ -133,7 +134,7 @@ class ChatStreamParser:
             self._tools = {i: c for i, c in enumerate(done.tool_calls)}
             return done.text
         try:
-            event = json.loads(payload)
+            event = json_codec.loads(payload)
         except ValueError:
             raise MalformedResponseError("A stream event is not JSON.") from None
         if isinstance(event, dict) and event.get("error"):
