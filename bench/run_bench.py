@@ -319,7 +319,8 @@ def print_table(r):
          "bare %.2f ms; overhead %.2f ms" % (r["cpu_ms_per_call"]["chat_bare"],
                                             r["cpu_ms_per_call"]["chat_plugin_overhead"])),
         ("Token exchanges", "%d" % r["token_exchanges"]["exchanges"],
-         "%d models, %d credential(s)" % (r["token_exchanges"]["models"], r["token_exchanges"]["credentials"])),
+         "%d models sharing %d token providers (one per key pair and ingress host)" % (
+             r["token_exchanges"]["models"], r["token_exchanges"]["credentials"])),
     ]
     print("| measurement | result | comparison |\n|---|---|---|")
     for row in rows:
