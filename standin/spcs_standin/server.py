@@ -21,7 +21,10 @@ try:  # the stand-in's own CPU must not eat into the client's: orjson encodes fl
     import orjson
 
     def _dumps(body):
-        return orjson.dumps(body)
+        try:
+            return orjson.dumps(body)
+        except TypeError:  # e.g. non-string keys, which json turns into strings
+            return json.dumps(body).encode()
 except ImportError:  # the stand-in also runs with the standard library alone
     def _dumps(body):
         return json.dumps(body).encode()
