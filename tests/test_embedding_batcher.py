@@ -11,6 +11,12 @@ from spcs_llm.errors import ConfigError
 from spcs_standin import Service, Timing, deterministic_vector
 
 
+def embed_one_text_per_call(llm, texts, threads=16):
+    """DSS's way when it hands texts over one call at a time from many threads."""
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda text: llm.process_embeddings({"text": text}, {}, new_trace()), texts))
+
+
 def test_plan_respects_count_and_bytes():
     texts = ["x" * 10] * 10
     assert plan_batches(texts, 4, 10 ** 6) == [(0, 4), (4, 8), (8, 10)]
@@ -42,12 +48,7 @@ def test_one_text_calls_share_requests_when_every_slot_is_busy(env):
     env.standin.services["openai"].timing.latency = 0.05
     llm = make_llm(env.config("openai", maxParallelism=16, maxConcurrentRequests=2, embeddingBatchSize=16))
     texts = ["note %d" % i for i in range(160)]
-
-    def one(text):
-        return llm.process_embeddings({"text": text}, {}, new_trace())
-
-    with ThreadPoolExecutor(16) as pool:
-        results = list(pool.map(one, texts))
+    results = embed_one_text_per_call(llm, texts)
     assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
     requests = env.standin.services["openai"].counters["requests"]
     assert requests < 80, requests  # far fewer requests than calls: texts shared requests
@@ -147,12 +148,7 @@ def test_one_text_calls_on_a_one_worker_service_travel_together(env):
     env.standin.add_service(gpu)
     llm = make_llm(env.config("gpu", maxParallelism=16))
     texts = ["gpu note %d" % i for i in range(320)]
-
-    def one(text):
-        return llm.process_embeddings({"text": text}, {}, new_trace())
-
-    with ThreadPoolExecutor(16) as pool:
-        results = list(pool.map(one, texts))
+    results = embed_one_text_per_call(llm, texts)
     assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
     assert gpu.counters["max_serving"] == 1  # the stand-in really served one at a time
     assert gpu.counters["requests"] <= len(texts) // 4, gpu.counters["requests"]  # 4+ texts per request on average
