@@ -35,6 +35,7 @@ CHATS, CHAT_THREADS = 500, 16
 PREDECESSOR_SAMPLE = 300
 GPU_UNCOALESCED_SAMPLE = 500  # one request per text queued behind one worker: ~46 texts/s
 STREAMS = 30
+ROUNDS = 5  # the short batched runs take turns this many times; each keeps its median round
 LIMITED_WORKERS = 1  # the GPU-like service: one inference worker, the GPU default
 
 
@@ -120,20 +121,38 @@ def run(info, private):
             session.post(url + "/v1/embeddings", data=json.dumps({"input": [t]})).json()
         return PREDECESSOR_SAMPLE
 
-    def measure(name, fn, model=None, **extra):
+    def one_run(fn, model):
         before = model.model.batcher.requests if model else 0
         n, wall, cpu = timed(fn)
-        results[name] = dict(texts=n, seconds=wall, texts_per_s=n / wall, cpu_s=cpu, cpu_ms_per_text=cpu / n * 1000,
-                             **extra)
+        run = dict(texts=n, seconds=wall, texts_per_s=n / wall, cpu_s=cpu, cpu_ms_per_text=cpu / n * 1000)
         if model:
-            results[name]["requests"] = model.model.batcher.requests - before
+            run["requests"] = model.model.batcher.requests - before
+        return run
+
+    def measure(name, fn, model=None, **extra):
+        results[name] = dict(one_run(fn, model), **extra)
+
+    def measure_in_turns(runs, **extra):
+        # Runs under a second on two CPUs shared with the stand-in vary by 10-20%: the
+        # contenders take turns, and each keeps its median round, so drift hits all alike.
+        rounds = {name: [] for name, _, _ in runs}
+        for _ in range(ROUNDS):
+            for name, fn, model in runs:
+                rounds[name].append(one_run(fn, model))
+        for name, kept in rounds.items():
+            kept.sort(key=lambda run: run["texts_per_s"])
+            results[name] = dict(kept[len(kept) // 2], rounds=ROUNDS,
+                                 texts_per_s_all=[round(run["texts_per_s"]) for run in kept], **extra)
 
     # The service as the issue describes it: every request served at once, in its fixed time.
     url = info["services"]["openai"]
     embed = embedder("openai")
-    measure("embed_plugin_batched", lambda: plugin_batched(embed), embed, calls=len(chunks))
-    measure("embed_bare_batched", lambda: bare_batched(lambda r: r.json()))
-    measure("embed_bare_batched_orjson", lambda: bare_batched(lambda r: orjson.loads(r.content)))
+    plugin_batched(embed)  # warm both pools of connections first
+    bare_batched(lambda r: orjson.loads(r.content))
+    measure_in_turns([("embed_plugin_batched", lambda: plugin_batched(embed), embed),
+                      ("embed_bare_batched", lambda: bare_batched(lambda r: r.json()), None),
+                      ("embed_bare_batched_orjson", lambda: bare_batched(lambda r: orjson.loads(r.content)), None)],
+                     calls=len(chunks))
     measure("embed_plugin_one_per_call_coalesced", lambda: plugin_one_per_call(embed), embed)
     no_wait = embedder("openai", coalesceWaitMs=0)
     measure("embed_plugin_one_per_call_no_wait", lambda: plugin_one_per_call(no_wait), no_wait)

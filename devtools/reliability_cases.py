@@ -85,6 +85,7 @@ CASES = [
          requests=2, call="stream"),
     Case("stream cut mid-way", inject("cut", cut_after_chunks=3), "clear error, no truncated answer",
          StreamInterruptedError, "broke off after part of the answer", requests=1, call="stream"),
+    Case("answer cut half-way (not streamed)", inject("cut"), "retried, never parsed half, succeeds", requests=2),
     Case("malformed JSON body", inject("malformed"), "retried, succeeds", requests=2),
     Case("HTML login page instead of JSON", inject("html"), "auth error naming the login page", AuthError,
          "Snowflake's login page", requests=1),

@@ -17,7 +17,8 @@ def ask(llm, text="hello there"):
     return llm.process(q.cq, {}, new_trace())
 
 
-@pytest.mark.parametrize("faults", [["503", "502", "504"], ["429"], ["reset"], ["malformed"], ["reset", "429", "503"]])
+@pytest.mark.parametrize("faults", [["503", "502", "504"], ["429"], ["reset"], ["malformed"], ["cut"],
+                                    ["reset", "429", "503"]])
 def test_transient_faults_are_retried(env, faults):
     svc = env.standin.services["openai"]
     svc.faults.inject(*faults)
@@ -33,6 +34,25 @@ def test_non_retryable_errors_fail_fast_with_the_server_message(env, status):
         ask(make_llm(env.config("openai")))
     assert "Injected HTTP %s" % status in str(info.value)
     assert svc.counters["requests"] == 1
+
+
+def test_an_answer_cut_mid_body_is_retried_never_parsed(env):
+    # The connection dies after half of a large embedding answer: retried, and the vectors
+    # come from the full second answer.
+    svc = env.standin.services["openai"]
+    svc.faults.inject("cut")
+    texts = ["cut note %d" % i for i in range(64)]
+    r = make_llm(env.config("openai")).process_embeddings({"queries": [{"text": t} for t in texts]}, {}, new_trace())
+    assert [x["embedding"] for x in r["responses"]] == [deterministic_vector(t) for t in texts]
+    assert svc.counters["requests"] == 2
+
+
+def test_answers_cut_beyond_the_budget_name_the_lost_connection(env):
+    svc = env.standin.services["openai"]
+    svc.faults.inject("cut", "cut")
+    with pytest.raises(TransientServiceError) as info:
+        ask(make_llm(env.config("openai", maxRetries=1)))
+    assert "lost while reading the answer" in str(info.value) and "Gave up after 2 attempts" in str(info.value)
 
 
 def test_budget_is_respected_and_named(env):

@@ -10,6 +10,7 @@ import logging
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.sessions import merge_setting
 from tenacity import Retrying, retry_if_exception
@@ -117,16 +118,19 @@ class Transport:
         return RetryPolicy(t.max_retries, t.retry_budget)
 
     def _post_json_once(self, path, data):
-        response = self._send(path, data, stream=False)
+        # stream=True only defers the body, which read_body then takes in one read.
+        response = self._send(path, data, stream=True)
         with response:
-            return decode_json_body(response, self.base_url + path)
+            url = self.base_url + path
+            return decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
 
     def _stream_once(self, path, data):
         response = self._send(path, data, stream=True, accept="text/event-stream")
         with response:
             content_type = response.headers.get("Content-Type", "")
             if "text/event-stream" not in content_type:
-                yield decode_json_body(response, self.base_url + path)
+                url = self.base_url + path
+                yield decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
                 return
             try:
                 for raw in response.iter_lines(chunk_size=None, decode_unicode=False):
@@ -259,10 +263,14 @@ def _connection_reason(exc):
 def server_message(response):
     """The error text a server put in its answer, shortened, from JSON or plain text."""
     try:
-        payload = response.json()
+        content = response.content
+    except requests.exceptions.RequestException:  # the connection died while the error was being read
+        content = b""
+    try:
+        payload = json_codec.loads(content)
     except ValueError:
-        text = (response.text or "").strip()
-        if text.lstrip().startswith("<"):
+        text = content.decode("utf-8", "replace").strip()
+        if text.startswith("<"):
             return "an HTML page"
         return text[:_MAX_MESSAGE] or (response.reason or "no message")
     if isinstance(payload, dict):
@@ -308,12 +316,28 @@ def raise_for_status(response, url, settings):
     raise ServiceError("The service failed (HTTP %d: %s)." % (status, message), status)
 
 
-def decode_json_body(response, url):
-    """Parse a 2xx JSON answer; an HTML page here means a login page, not a model answer."""
+def read_body(response, url, read_timeout):
+    """The whole body of a ``stream=True`` response, in one read.
+
+    ``response.content`` reads it 10 KB at a time, which cost a multi-megabyte embedding
+    answer more CPU than parsing it. A connection that dies mid-body is a transient failure
+    (retried), never a truncated answer.
+    """
+    try:
+        return response.raw.read(decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError:
+        raise TransientServiceError(
+            "%s stopped sending its answer for %g s (setting 'readTimeoutSeconds')." % (url, read_timeout)) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise TransientServiceError("The connection to %s was lost while reading the answer (%s)."
+                                    % (url, _connection_reason(exc))) from None
+
+
+def decode_json_body(content, headers, url):
+    """Parse the bytes of a 2xx JSON answer; an HTML page here means a login page, not a model answer."""
     # Parse the bytes: response.text would first guess the charset of the whole body,
     # which costs more than the parse itself on large embedding answers. JSON is UTF-8.
-    content = response.content
-    content_type = response.headers.get("Content-Type", "")
+    content_type = headers.get("Content-Type", "")
     if "text/html" in content_type or content[:64].lstrip().startswith(b"<"):
         raise AuthError(
             "%s answered with an HTML page instead of JSON: this is Snowflake's login page, so the request "
@@ -322,5 +346,5 @@ def decode_json_body(response, url):
     try:
         return json_codec.loads(content)
     except ValueError:
-        raise MalformedResponseError("%s answered with a body that is not JSON (%d bytes)." % (url, len(content)),
-                                     status=response.status_code) from None
+        raise MalformedResponseError(
+            "%s answered with a body that is not JSON (%d bytes)." % (url, len(content))) from None

@@ -64,7 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status, body=b"", content_type="application/json", headers=None):
+    def _send(self, status, body=b"", content_type="application/json", headers=None, cut=False):
+        """Send a whole answer; with ``cut``, announce it all but die after half the body."""
         if isinstance(body, (dict, list)):
             body = _dumps(body)
         elif isinstance(body, str):
@@ -75,6 +76,11 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        if cut:
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self._reset()
+            return
         self.wfile.write(body)
 
     def _reset(self):
@@ -181,7 +187,7 @@ class _IngressHandler(_Handler):
         if reply.events is not None:
             self._stream(reply, cut=(fault == "cut"))
         else:
-            self._send(reply.status, reply.body, headers=reply.headers)
+            self._send(reply.status, reply.body, headers=reply.headers, cut=(fault == "cut"))
 
     def _apply_fault(self, fault):
         """Send the fault's answer; False for faults that shape the normal answer instead."""
