@@ -298,7 +298,8 @@ def print_table(r):
         ("Embeddings, bare requests client, same batches and threads, `r.json()`", tps("embed_bare_batched"),
          "plugin/bare = %.2f" % q["embed_plugin_vs_bare"]),
         ("Embeddings, bare requests client, same batches and threads, orjson", tps("embed_bare_batched_orjson"),
-         "plugin/bare = %.2f" % q["embed_plugin_vs_bare_orjson"]),
+         "plugin/bare = %.2f; %.2f ms CPU per call" % (q["embed_plugin_vs_bare_orjson"],
+                                                       r["cpu_ms_per_call"]["embed_batched_bare_orjson_per_call"])),
         ("Embeddings, plugin, one text per call, %d threads, coalescing (default)" % THREADS,
          tps("embed_plugin_one_per_call_coalesced"),
          "%d requests; %.2f of the ceiling, %.2f of batched" % (
