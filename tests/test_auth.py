@@ -1,12 +1,15 @@
 """Token exchange, reuse, renewal and re-authentication for each auth mode."""
 
+import socket
+import struct
 import threading
 
 import pytest
+import requests
 
 from dss import make_llm, new_query, new_trace
-from spcs_llm.auth.base import CachedToken, TokenProvider
-from spcs_llm.errors import AuthError, CredentialExpiredError
+from spcs_llm.auth.base import CachedToken, TokenProvider, post
+from spcs_llm.errors import AuthError, CredentialExpiredError, TransientServiceError
 
 
 def ask(llm, text="hi"):
@@ -167,3 +170,24 @@ def test_concurrent_callers_share_one_exchange():
     for t in threads:
         t.join()
     assert results == ["tok"] * 16 and Slow.fetches == 1
+
+
+def test_a_login_answer_cut_half_way_is_transient():
+    # A proxy dying mid-answer: headers promise 400 bytes, 20 arrive, then a reset.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n"
+                     b'{"data": {"token": "')
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = "http://127.0.0.1:%d/session/v1/login-request" % listener.getsockname()[1]
+    with pytest.raises(TransientServiceError, match="while logging in"):
+        post(requests.Session(), url, (2, 2), True, "logging in", data=b"{}")
+    listener.close()

@@ -91,7 +91,8 @@ def post(session, url, timeout, verify, what, **kwargs):
             "TLS verification failed while %s at %s (%s). Check the account URL, or give a CA bundle "
             "in 'caBundlePath' if a proxy re-signs traffic." % (what, url, type(exc).__name__)
         ) from None
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError) as exc:  # the last: connection lost mid-answer
         raise TransientServiceError(
             "Could not reach Snowflake while %s at %s (%s). Check 'snowflakeAccountUrl' and that "
             "the DSS host can reach it." % (what, url, type(exc).__name__)
