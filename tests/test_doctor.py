@@ -4,6 +4,7 @@ import io
 
 from dss import generate_keypair  # noqa: F401  (puts python-lib on the path)
 from spcs_llm.doctor import main, run_checks
+from spcs_standin import Service, Timing
 
 
 def failed(checks):
@@ -62,3 +63,31 @@ def test_standin_by_default():
     out = io.StringIO()
     assert main([], stream=out) == 0, out.getvalue()
     assert "checking the local stand-in" in out.getvalue()
+
+
+def serving(env, name, workers):
+    service = Service(name, "openai", timing=Timing(latency=0.1, workers=workers))
+    env.standin.add_service(service)
+    checks, fields = run_checks(env.config(name, "PAT"), capability="embedding")
+    check, = [c for c in checks if c.step == "serving"]
+    return check, fields, service
+
+
+def test_serving_check_suggests_no_wait_for_a_service_that_serves_in_parallel(env):
+    check, fields, service = serving(env, "parallel", workers=0)
+    assert check.ok and "served in parallel" in check.detail, check.detail
+    assert fields["coalesceWaitMs"] == 0
+    assert service.counters["max_in_flight"] >= 2  # the probe really sent requests at once
+
+
+def test_serving_check_keeps_the_wait_for_a_one_worker_service(env):
+    check, fields, service = serving(env, "one-worker", workers=1)
+    assert check.ok and "served one at a time" in check.detail, check.detail
+    assert "coalesceWaitMs" not in fields
+    assert service.counters["max_serving"] == 1
+
+
+def test_serving_check_does_not_judge_a_service_too_quick_to_measure(env):
+    checks, fields = run_checks(env.config("openai", "PAT"), capability="embedding")
+    check, = [c for c in checks if c.step == "serving"]
+    assert check.ok and "too quick to tell" in check.detail and "coalesceWaitMs" not in fields

@@ -1,8 +1,9 @@
 """``python -m spcs_llm.doctor``: check an SPCS endpoint step by step and say what to fix.
 
 Steps: settings, token exchange, ingress reachability and auth, which protocol the
-endpoint speaks, a test completion or embedding with its latency; then the exact DSS
-connection settings to enter. Secrets are read from files or environment variables (never
+endpoint speaks, a test completion or embedding with its latency, and for embeddings
+whether the service serves requests in parallel or one at a time (which decides the right
+``coalesceWaitMs``); then the exact DSS connection settings to enter. Secrets are read from files or environment variables (never
 from the command line, where ``ps`` would show them) and are never printed.
 
 Without ``--endpoint`` it starts the local stand-in (from a source checkout) and checks it.
@@ -14,6 +15,7 @@ import logging
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from .auth import provider_for, providers
@@ -37,6 +39,8 @@ PROBES = [
     ("TEXT_GENERATION_OTHER", "embedding"),
 ]
 SECRET_FIELDS = {"snowflake_oauth", "token", "privateKey", "privateKeyPassphrase"}
+SERVING_PROBE = 4  # one-text requests sent at once to see whether the service queues them
+QUICKEST_TO_JUDGE = 0.015  # below this a request's time is mostly the client's own work, not the service's
 
 
 @dataclass
@@ -102,6 +106,7 @@ def run_checks(config, capability="auto", out=None):
     add(Check("protocol", True, "speaks %s (%s)" % (settings.mode, ", ".join(configured))))
 
     model = SPCSModel(settings, transport=Transport(settings))
+    suggested = {}
     for cap in configured if capability == "auto" else [capability]:
         started = time.monotonic()
         try:
@@ -116,7 +121,52 @@ def run_checks(config, capability="auto", out=None):
             add(Check("test %s" % cap, False, str(exc), _fix_for(exc, settings)))
             continue
         add(Check("test %s" % cap, True, "%s in %.0f ms" % (detail, (time.monotonic() - started) * 1000)))
-    return checks, dss_settings(config, settings)
+        if cap == "embedding" and settings.transport.max_parallelism >= 2:
+            try:
+                check, suggested = _serving_check(settings, model.transport)
+            except SPCSLLMError as exc:
+                check = Check("serving", False, str(exc), _fix_for(exc, settings))
+            add(check)
+    return checks, dict(dss_settings(config, settings), **suggested)
+
+
+def _serving_check(settings, transport):
+    """Whether one-text requests sent at once are served in parallel or queue, and the setting that fits.
+
+    Coalescing one-text calls pays off when the service queues requests (one inference
+    worker, the Model Registry default on GPU); when it serves them in parallel, waiting
+    for company only adds latency.
+    """
+    protocol = for_settings(settings)
+    n = min(SERVING_PROBE, settings.transport.max_parallelism)
+
+    def one(i):
+        path, body = protocol.embed_request(["doctor serving check %d" % i])
+        protocol.parse_embeddings(transport.post_json(path, body), 1)
+
+    with ThreadPoolExecutor(n) as pool:
+        list(pool.map(one, range(n)))  # opens the pooled connections and starts the threads, untimed
+        alone = min(_timed(one, i) for i in range(2))
+        if alone < QUICKEST_TO_JUDGE:
+            return Check("serving", True, "one request takes %.0f ms: too quick to tell whether requests queue. "
+                                          "Keep coalesceWaitMs (default 20 ms)." % (alone * 1000)), {}
+        ratio = max(pool.map(lambda i: _timed(one, i), range(n))) / alone
+    measured = "of %d one-text requests sent at once, the slowest took %.1fx as long as one alone (%.0f ms)" % (
+        n, ratio, alone * 1000)
+    if ratio <= 1.6:
+        return Check("serving", True, "%s: served in parallel. One-text calls are faster without a wait for "
+                                      "company: coalesceWaitMs 0 is suggested below." % measured), \
+            {"coalesceWaitMs": 0}
+    if ratio >= 0.6 * n:
+        return Check("serving", True, "%s: served one at a time. Keep coalesceWaitMs (default 20 ms) so one-text "
+                                      "calls share requests." % measured), {}
+    return Check("serving", True, "%s: a few served at a time. Keep coalesceWaitMs (default 20 ms)." % measured), {}
+
+
+def _timed(fn, *args):
+    started = time.monotonic()
+    fn(*args)
+    return time.monotonic() - started
 
 
 def _detect(settings, transport, capability):
@@ -291,11 +341,11 @@ def _start_standin(args, stream):
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, os.path.join(here, "..", "..", "standin"))
     try:
-        from spcs_standin import Account, Service, StandIn
+        from spcs_standin import Account, Service, StandIn, Timing
     except ImportError:
         raise SystemExit("No --endpoint given and the stand-in is not available here: pass --endpoint.")
     standin = StandIn(Account())
-    standin.add_service(Service("chat", "openai"))
+    standin.add_service(Service("chat", "openai", timing=Timing(latency=0.02)))  # a small model's pace
     standin.start()
     pat = standin.account.register_pat("DOCTOR")
     os.environ["SNOWFLAKE_PAT"] = pat
