@@ -7,6 +7,7 @@ import pytest
 from dss import make_llm, new_query, new_trace
 from spcs_llm.errors import (AuthError, InvalidInputError, MalformedResponseError, ServiceSuspendedError,
                              StreamInterruptedError, TransientServiceError)
+from spcs_llm.http_body import is_cut_short
 from spcs_llm.retry_policy import parse_retry_after
 from spcs_standin import deterministic_vector, http_date
 
@@ -167,3 +168,11 @@ def test_no_secret_in_logs_traces_or_errors(env, auth, caplog):
     logs = "\n".join(r.getMessage() for r in caplog.records)
     haystack = logs + "\n".join(errors) + repr(trace.span) + repr(llm.model.settings)
     assert not [s for s in secrets if s and s in haystack]
+
+
+def test_a_body_shorter_than_its_content_length_is_cut_short():
+    # urllib3 1.26 hands such a body over silently; the plugin must not take it for an answer.
+    assert is_cut_short({"Content-Length": "400"}, 20)
+    assert not is_cut_short({"Content-Length": "400"}, 400)
+    assert not is_cut_short({}, 20)  # chunked: the decoder checks the end itself
+    assert not is_cut_short({"Content-Length": "400", "Content-Encoding": "gzip"}, 20)  # measured after decoding

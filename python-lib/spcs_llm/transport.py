@@ -27,6 +27,7 @@ from .errors import (
     StreamInterruptedError,
     TransientServiceError,
 )
+from .http_body import is_cut_short
 from .retry_policy import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger(__name__)
@@ -324,13 +325,17 @@ def read_body(response, url, read_timeout):
     (retried), never a truncated answer.
     """
     try:
-        return response.raw.read(decode_content=True)
+        body = response.raw.read(decode_content=True)
     except urllib3.exceptions.ReadTimeoutError:
         raise TransientServiceError(
             "%s stopped sending its answer for %g s (setting 'readTimeoutSeconds')." % (url, read_timeout)) from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise TransientServiceError("The connection to %s was lost while reading the answer (%s)."
                                     % (url, _connection_reason(exc))) from None
+    if is_cut_short(response.headers, len(body)):
+        raise TransientServiceError("The connection to %s was lost while reading the answer (%d of %s bytes)."
+                                    % (url, len(body), response.headers["Content-Length"]))
+    return body
 
 
 def decode_json_body(content, headers, url):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import requests
 
 from ..errors import AuthError, TransientServiceError
+from ..http_body import is_cut_short
 from ..single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,9 @@ def post(session, url, timeout, verify, what, **kwargs):
             "Could not reach Snowflake while %s at %s (%s). Check 'snowflakeAccountUrl' and that "
             "the DSS host can reach it." % (what, url, type(exc).__name__)
         ) from None
+    if is_cut_short(response.headers, len(response.content)):
+        raise TransientServiceError("The connection to Snowflake was lost while %s (%d of %s bytes arrived)."
+                                    % (what, len(response.content), response.headers["Content-Length"]))
     if response.status_code in (429, 502, 503, 504):
         raise TransientServiceError(
             "Snowflake answered HTTP %d while %s." % (response.status_code, what), status=response.status_code
