@@ -1,9 +1,13 @@
-"""What keeps the hot path cheap: orjson with a standard-library fallback, and the proxy and
-CA-bundle environment read once per host instead of on every request."""
+"""What keeps the hot path cheap: orjson with a standard-library fallback, the proxy and
+CA-bundle environment read once per host instead of on every request, and keep-alive
+connections reused by every kind of call."""
+
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests.sessions
 
+from dss import make_llm, new_query, new_trace
 from spcs_llm import json_codec
 from spcs_llm.transport import EnvironmentCachingSession
 
@@ -65,3 +69,37 @@ def test_explicit_proxies_bypass_the_cache(proxy_env):
     merged = session.merge_environment_settings("https://ingress.example/", {"https": "http://other:1"}, None, True,
                                                 None)
     assert merged["proxies"]["https"] == "http://other:1"
+
+
+def test_sequential_calls_reuse_one_keep_alive_connection(env):
+    # Streams included: a stream is read to its end after [DONE], or its connection would
+    # be closed and the next call would pay a new TCP and TLS handshake.
+    svc = env.standin.services["openai"]
+    llm = make_llm(env.config("openai"))
+    for i in range(5):
+        q = new_query()
+        q.with_message("streamed %d" % i)
+        assert list(llm.process_stream(q.cq, {}, new_trace()))[-1]["footer"]
+        q = new_query()
+        q.with_message("plain %d" % i)
+        assert llm.process(q.cq, {}, new_trace())["text"]
+        assert llm.process_embeddings({"queries": [{"text": "note %d" % i}] * 3}, {}, new_trace())["responses"]
+    assert svc.counters["requests"] == 15
+    assert svc.counters["connections"] == 1
+
+
+def test_parallel_calls_open_no_more_connections_than_calls_at_once(env):
+    svc = env.standin.services["openai"]
+    svc.timing.latency = 0.01
+    llm = make_llm(env.config("openai", maxParallelism=8))
+
+    def ask(i):
+        q = new_query()
+        q.with_message("question %d" % i)
+        return llm.process(q.cq, {}, new_trace())["text"]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(160)))
+    assert answers == ["Turn 1. You said: question %d" % i for i in range(160)]
+    assert svc.counters["max_in_flight"] > 1
+    assert svc.counters["connections"] <= 8

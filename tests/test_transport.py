@@ -121,6 +121,13 @@ def test_stream_cut_mid_way_is_a_clear_error_not_a_truncated_answer(env):
     assert got and all("chunk" in i for i in got)
 
 
+def test_stream_cut_after_its_last_event_is_still_a_whole_answer(env):
+    # Every event, [DONE] included, arrived; only the stream's closing bytes are missing.
+    items = list(stream_with_cut(env, 10_000))
+    assert "".join(i["chunk"]["text"] for i in items[:-1]) == "Turn 1. You said: stream me please"
+    assert env.standin.services["openai"].counters["requests"] == 1
+
+
 def test_payload_too_large_batches_are_split_in_order(env):
     svc = env.standin.services["st"]
     svc.faults.max_batch = 5

@@ -133,12 +133,14 @@ class Transport:
                 url = self.base_url + path
                 yield decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
                 return
+            lines = response.iter_lines(chunk_size=None, decode_unicode=False)
             try:
-                for raw in response.iter_lines(chunk_size=None, decode_unicode=False):
+                for raw in lines:
                     if not raw or not raw.startswith(b"data:"):
                         continue  # blank separators, comments, event names
                     payload = raw[5:].strip().decode("utf-8")
                     if payload == "[DONE]":
+                        _drain(lines)
                         return
                     yield payload
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
@@ -217,6 +219,20 @@ class EnvironmentCachingSession(requests.Session):
             cached = self._environment[key] = super().merge_environment_settings(url, {}, None, verify, None)
         return {"proxies": dict(cached["proxies"]), "verify": cached["verify"],
                 "stream": merge_setting(stream, self.stream), "cert": merge_setting(cert, self.cert)}
+
+
+def _drain(lines):
+    """Read a stream to its end after ``[DONE]``, so its connection goes back to the pool.
+
+    Closing a response that is not fully read closes its connection, and the next stream
+    would pay a new TCP and TLS handshake before its first token (openai-python drains the
+    same way). The answer is complete by then, so a failure here only loses the connection.
+    """
+    try:
+        for _ in lines:
+            pass
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError):
+        logger.debug("The stream's connection broke after [DONE]; it will not be reused")
 
 
 def _pooled_session(parallelism):

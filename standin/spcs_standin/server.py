@@ -141,6 +141,10 @@ class _IngressHandler(_Handler):
     service = None
     account_url = None
 
+    def setup(self):
+        super().setup()
+        self.service.connected()  # one handler per accepted connection
+
     def do_GET(self):
         self._ingress(b"")
 
@@ -233,6 +237,9 @@ class _IngressHandler(_Handler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.flush()
             sent += 1
+        if cut and sent >= self.service.faults.cut_after_chunks:
+            self._reset()  # every event went out, but not the terminating chunk
+            return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 

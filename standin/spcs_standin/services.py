@@ -66,9 +66,10 @@ class Service:
         if self.kind not in KINDS:
             raise ValueError("unknown service kind %r" % self.kind)
         self.requests = deque(maxlen=self.record)
-        # in_flight: requests inside the service; serving: those past the worker queue
+        # in_flight: requests inside the service; serving: those past the worker queue;
+        # connections: TCP connections accepted by its ingress (fewer than requests with keep-alive)
         self.counters = {"requests": 0, "items": 0, "in_flight": 0, "max_in_flight": 0, "serving": 0,
-                         "max_serving": 0}
+                         "max_serving": 0, "connections": 0}
         self._lock = threading.Lock()
         self._workers = threading.Semaphore(self.timing.workers) if self.timing.workers else None
         self.port = None
@@ -95,6 +96,10 @@ class Service:
         return self.suspended
 
     # -- requests ----------------------------------------------------------------------
+
+    def connected(self):
+        with self._lock:
+            self.counters["connections"] += 1
 
     def note(self, path, body, headers, user=None):
         with self._lock:
