@@ -61,6 +61,13 @@ def new_trace(name="test"):
     return SpanBuilder(name)
 
 
+def ask(llm, text="hello there", settings=None):
+    """One single-turn completion through ``MyLLM.process``, as a Prompt Studio call makes."""
+    q = new_query()
+    q.with_message(text)
+    return llm.process(q.cq, settings or {}, new_trace())
+
+
 def generate_keypair(passphrase=None):
     """(private PEM, public PEM) of a fresh RSA key."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

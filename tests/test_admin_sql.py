@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from dss import make_llm, new_query, new_trace
+from dss import ask, make_llm
 from spcs_llm import snowflake_sql
 from spcs_llm.errors import ConfigError, ServiceSuspendedError
 from spcs_llm.settings import parse_settings
@@ -50,12 +50,6 @@ def test_identifiers_are_checked_before_reaching_sql():
     assert snowflake_sql.check_identifier('ML.SERVING."My Service"') == 'ML.SERVING."My Service"'
 
 
-def ask(llm):
-    q = new_query()
-    q.with_message("are you awake?")
-    return llm.process(q.cq, {}, new_trace())
-
-
 @pytest.mark.parametrize("service_name", [None, "ML.SERVING.OPENAI"])
 def test_auto_resume_resumes_a_suspended_service_then_answers(env, service_name):
     env.standin.sql.resume_seconds = 0.3
@@ -65,7 +59,7 @@ def test_auto_resume_resumes_a_suspended_service_then_answers(env, service_name)
         config["serviceName"] = service_name
     llm = make_llm(config)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(ask(llm)["text"])) for _ in range(6)]
+    threads = [threading.Thread(target=lambda: results.append(ask(llm, "are you awake?")["text"])) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:

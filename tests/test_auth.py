@@ -7,15 +7,9 @@ import threading
 import pytest
 import requests
 
-from dss import make_llm, new_query, new_trace
+from dss import ask, make_llm
 from spcs_llm.auth.base import CachedToken, TokenProvider, post
 from spcs_llm.errors import AuthError, CredentialExpiredError, TransientServiceError
-
-
-def ask(llm, text="hi"):
-    q = new_query()
-    q.with_message(text)
-    return llm.process(q.cq, {}, new_trace())
 
 
 def test_oauth_session_is_reused_across_calls_and_models(env):

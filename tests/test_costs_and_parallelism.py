@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from dss import make_llm, new_query, new_trace
+from dss import ask, make_llm, new_query, new_trace
 from spcs_llm.costs import BusyTimeMeter
 
 RATE_CREDITS, DOLLARS_PER_CREDIT = 6.0, 3.0
@@ -85,12 +85,7 @@ def test_calls_really_run_in_parallel(env):
     llm = make_llm(env.config("openai", maxParallelism=8))
     assert llm.get_max_parallelism() == 8
 
-    def call(i):
-        q = new_query()
-        q.with_message("q%d" % i)
-        return llm.process(q.cq, {}, new_trace())["text"]
-
     with ThreadPoolExecutor(8) as pool:
-        texts = list(pool.map(call, range(8)))
+        texts = list(pool.map(lambda i: ask(llm, "q%d" % i)["text"], range(8)))
     assert texts == ["Turn 1. You said: q%d" % i for i in range(8)]
     assert svc.counters["max_in_flight"] == 8

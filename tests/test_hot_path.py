@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests.sessions
 
-from dss import make_llm, new_query, new_trace
+from dss import ask, make_llm, new_query, new_trace
 from spcs_llm import json_codec
 from spcs_llm.transport import EnvironmentCachingSession
 
@@ -93,13 +93,8 @@ def test_parallel_calls_open_no_more_connections_than_calls_at_once(env):
     svc.timing.latency = 0.01
     llm = make_llm(env.config("openai", maxParallelism=8))
 
-    def ask(i):
-        q = new_query()
-        q.with_message("question %d" % i)
-        return llm.process(q.cq, {}, new_trace())["text"]
-
     with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(ask, range(160)))
+        answers = list(pool.map(lambda i: ask(llm, "question %d" % i)["text"], range(160)))
     assert answers == ["Turn 1. You said: question %d" % i for i in range(160)]
     assert svc.counters["max_in_flight"] > 1
     assert svc.counters["connections"] <= 8

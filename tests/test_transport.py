@@ -4,18 +4,12 @@ import logging
 
 import pytest
 
-from dss import make_llm, new_query, new_trace
+from dss import ask, make_llm, new_query, new_trace
 from spcs_llm.errors import (AuthError, InvalidInputError, MalformedResponseError, ServiceSuspendedError,
                              StreamInterruptedError, TransientServiceError)
 from spcs_llm.http_body import is_cut_short
 from spcs_llm.retry_policy import parse_retry_after
 from spcs_standin import deterministic_vector, http_date
-
-
-def ask(llm, text="hello there"):
-    q = new_query()
-    q.with_message(text)
-    return llm.process(q.cq, {}, new_trace())
 
 
 @pytest.mark.parametrize("faults", [["503", "502", "504"], ["429"], ["reset"], ["malformed"], ["cut"],
