@@ -2,14 +2,18 @@
 CA-bundle environment read once per host instead of on every request, and keep-alive
 connections reused by every kind of call."""
 
+import gzip
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests.sessions
+import responses
 
 from dss import ask, make_llm, new_query, new_trace
 from spcs_llm import json_codec
-from spcs_llm.transport import EnvironmentCachingSession
+from spcs_llm.settings import parse_settings
+from spcs_llm.transport import EnvironmentCachingSession, Transport
 
 
 def test_json_codec_gives_the_standard_library_results():
@@ -98,3 +102,16 @@ def test_parallel_calls_open_no_more_connections_than_calls_at_once(env):
     assert answers == ["Turn 1. You said: question %d" % i for i in range(160)]
     assert svc.counters["max_in_flight"] > 1
     assert svc.counters["connections"] <= 8
+
+
+@responses.activate
+def test_a_compressed_answer_is_decoded_in_its_one_read():
+    # An ingress or proxy may gzip JSON: the single read must decode it, and a compressed
+    # body, shorter than the JSON it holds, is not mistaken for a cut one.
+    answer = {"data": [{"embedding": [0.25, -1.5], "index": 0}]}
+    responses.add(responses.POST, "https://svc.example.snowflakecomputing.app/v1/embeddings",
+                  body=gzip.compress(json.dumps(answer).encode()),
+                  headers={"Content-Encoding": "gzip"}, content_type="application/json")
+    settings = parse_settings({"llmEndpointUrl": "https://svc.example.snowflakecomputing.app", "authMode": "PAT",
+                               "pat": {"token": "pat-for-the-test"}})
+    assert Transport(settings).post_json("/v1/embeddings", {"input": ["x"]}) == answer
