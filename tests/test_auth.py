@@ -65,6 +65,8 @@ def test_keypair_token_is_exchanged_once_and_renewed_when_rejected(env):
     env.account.expire("ingress")
     ask(llm)
     assert env.account.counters["jwt_exchange"] == 2
+    # The refused request's answer was read, so its keep-alive connection served the replay.
+    assert env.standin.services["openai"].counters["connections"] == 1
 
 
 def test_keypair_token_is_scoped_to_the_ingress_host(env):

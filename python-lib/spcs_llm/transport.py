@@ -153,13 +153,13 @@ class Transport:
         token = self.auth.get_token()
         response = self._post(path, data, token, stream, accept)
         if _is_auth_failure(response):
-            response.close()
+            _release(response)
             logger.info("Ingress refused the token (HTTP %d); refreshing it once", response.status_code)
             self.auth.invalidate(token)
             token = self.auth.get_token()
             response = self._post(path, data, token, stream, accept)
             if _is_auth_failure(response):
-                response.close()
+                _release(response)
                 raise AuthError(_auth_failure_message(response, self.settings))
         if response.status_code >= 300:
             try:
@@ -219,6 +219,15 @@ class EnvironmentCachingSession(requests.Session):
             cached = self._environment[key] = super().merge_environment_settings(url, {}, None, verify, None)
         return {"proxies": dict(cached["proxies"]), "verify": cached["verify"],
                 "stream": merge_setting(stream, self.stream), "cert": merge_setting(cert, self.cert)}
+
+
+def _release(response):
+    """Read a small refusal (401, login redirect) before closing it, so its connection is reused."""
+    try:
+        response.content
+    except requests.exceptions.RequestException:
+        pass
+    response.close()
 
 
 def _drain(lines):
