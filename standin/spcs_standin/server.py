@@ -237,8 +237,8 @@ class _IngressHandler(_Handler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.flush()
             sent += 1
-        if cut and sent >= self.service.faults.cut_after_chunks:
-            self._reset()  # every event went out, but not the terminating chunk
+        if cut:  # a stream shorter than cut_after_chunks: every event went out, not the terminating chunk
+            self._reset()
             return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
