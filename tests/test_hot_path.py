@@ -84,9 +84,7 @@ def test_sequential_calls_reuse_one_keep_alive_connection(env):
         q = new_query()
         q.with_message("streamed %d" % i)
         assert list(llm.process_stream(q.cq, {}, new_trace()))[-1]["footer"]
-        q = new_query()
-        q.with_message("plain %d" % i)
-        assert llm.process(q.cq, {}, new_trace())["text"]
+        assert ask(llm, "plain %d" % i)["text"]
         assert llm.process_embeddings({"queries": [{"text": "note %d" % i}] * 3}, {}, new_trace())["responses"]
     assert svc.counters["requests"] == 15
     assert svc.counters["connections"] == 1

@@ -3,8 +3,9 @@
 Steps: settings, token exchange, ingress reachability and auth, which protocol the
 endpoint speaks, a test completion or embedding with its latency, and for embeddings
 whether the service serves requests in parallel or one at a time (which decides the right
-``coalesceWaitMs``); then the exact DSS connection settings to enter. Secrets are read from files or environment variables (never
-from the command line, where ``ps`` would show them) and are never printed.
+``coalesceWaitMs``); then the exact DSS connection settings to enter. Secrets are read
+from files or environment variables (never from the command line, where ``ps`` would show
+them) and are never printed.
 
 Without ``--endpoint`` it starts the local stand-in (from a source checkout) and checks it.
 """

@@ -122,16 +122,18 @@ class Transport:
         # stream=True only defers the body, which read_body then takes in one read.
         response = self._send(path, data, stream=True)
         with response:
-            url = self.base_url + path
-            return decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
+            return self._json_answer(response, path)
+
+    def _json_answer(self, response, path):
+        url = self.base_url + path
+        return decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
 
     def _stream_once(self, path, data):
         response = self._send(path, data, stream=True, accept="text/event-stream")
         with response:
             content_type = response.headers.get("Content-Type", "")
             if "text/event-stream" not in content_type:
-                url = self.base_url + path
-                yield decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
+                yield self._json_answer(response, path)
                 return
             lines = response.iter_lines(chunk_size=None, decode_unicode=False)
             try:
@@ -223,11 +225,16 @@ class EnvironmentCachingSession(requests.Session):
 
 def _release(response):
     """Read a small refusal (401, login redirect) before closing it, so its connection is reused."""
-    try:
-        response.content
-    except requests.exceptions.RequestException:
-        pass
+    _content_or_empty(response)
     response.close()
+
+
+def _content_or_empty(response):
+    """The body of a small answer; empty if the connection died while it was being read."""
+    try:
+        return response.content
+    except requests.exceptions.RequestException:
+        return b""
 
 
 def _drain(lines):
@@ -288,10 +295,7 @@ def _connection_reason(exc):
 
 def server_message(response):
     """The error text a server put in its answer, shortened, from JSON or plain text."""
-    try:
-        content = response.content
-    except requests.exceptions.RequestException:  # the connection died while the error was being read
-        content = b""
+    content = _content_or_empty(response)
     try:
         payload = json_codec.loads(content)
     except ValueError:

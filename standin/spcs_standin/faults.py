@@ -6,7 +6,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 # One-shot fault names: "429", "502", "503", "504", "500", "400", "413", "reset", "slow",
-# "cut" (connection reset after a few stream chunks, or half-way through a plain answer), "malformed", "html", "login-redirect", "401".
+# "cut" (connection reset after cut_after_chunks stream events, or half-way through a plain
+# answer), "malformed", "html", "login-redirect", "401".
 TRANSIENT_MIX = ("429", "502", "503", "504", "reset")
 
 

@@ -83,6 +83,10 @@ class TokenProvider:
         raise NotImplementedError
 
 
+def _lost_mid_answer(what):
+    return TransientServiceError("The connection to Snowflake was lost half-way through its answer while %s." % what)
+
+
 def post(session, url, timeout, verify, what, **kwargs):
     """POST to Snowflake's account API, turning network failures into retryable errors."""
     try:
@@ -92,15 +96,15 @@ def post(session, url, timeout, verify, what, **kwargs):
             "TLS verification failed while %s at %s (%s). Check the account URL, or give a CA bundle "
             "in 'caBundlePath' if a proxy re-signs traffic." % (what, url, type(exc).__name__)
         ) from None
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-            requests.exceptions.ChunkedEncodingError) as exc:  # the last: connection lost mid-answer
+    except requests.exceptions.ChunkedEncodingError:  # urllib3 2: the answer stopped half-way
+        raise _lost_mid_answer(what) from None
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         raise TransientServiceError(
             "Could not reach Snowflake while %s at %s (%s). Check 'snowflakeAccountUrl' and that "
             "the DSS host can reach it." % (what, url, type(exc).__name__)
         ) from None
-    if is_cut_short(response.headers, len(response.content)):
-        raise TransientServiceError("The connection to Snowflake was lost while %s (%d of %s bytes arrived)."
-                                    % (what, len(response.content), response.headers["Content-Length"]))
+    if is_cut_short(response.headers, len(response.content)):  # urllib3 1.26 does not notice
+        raise _lost_mid_answer(what)
     if response.status_code in (429, 502, 503, 504):
         raise TransientServiceError(
             "Snowflake answered HTTP %d while %s." % (response.status_code, what), status=response.status_code
