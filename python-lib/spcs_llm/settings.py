@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .errors import ConfigError
+from .sql_identifiers import check_identifier
 from .urls import host_of, normalize_base_url
 
 AUTH_MODES = ("OAUTH", "KEYPAIR_JWT", "PAT")
@@ -195,8 +196,6 @@ def parse_settings(config, plugin_config=None):
                                                      "through a Snowflake session.")
         service_name = _text(config.get("serviceName"))
         if service_name:
-            from .snowflake_sql import check_identifier
-
             service_name = check_identifier(service_name)
         auto_resume = AutoResumeSettings(service_name, _float(config, "autoResumeTimeoutSeconds", 600.0, 1, 3600),
                                          _float(config, "autoResumePollSeconds", 2.0, 0.05, 60))

@@ -7,18 +7,16 @@ before they reach a statement; string arguments are bound, not pasted.
 
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from typing import List
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, ServiceError
+from .errors import ServiceError
 from .settings import KeyPairCredential, OAuthCredential, PatCredential
+from .sql_identifiers import check_identifier  # noqa: F401  (re-exported for the admin tools)
 
 logger = logging.getLogger(__name__)
-
-_IDENTIFIER = re.compile(r'^(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\.(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)){0,2}$')
 
 
 @dataclass
@@ -43,14 +41,6 @@ class ServiceInfo:
     @property
     def qualified_name(self):
         return "%s.%s.%s" % (self.database, self.schema, self.name)
-
-
-def check_identifier(name, field_name="serviceName"):
-    """``name`` if it is a (qualified) Snowflake identifier, else ``ConfigError``."""
-    text = (name or "").strip()
-    if not _IDENTIFIER.match(text):
-        raise ConfigError(field_name, "%r is not a Snowflake object name such as DB.SCHEMA.SERVICE." % name)
-    return text
 
 
 def connector_args(account_url, credential, role=None):
