@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import sys
 import zipfile
@@ -16,7 +17,7 @@ from build_plugin import build, validate  # noqa: E402
 
 def test_archive_contents(tmp_path):
     target = build(ROOT, str(tmp_path))
-    assert os.path.basename(target) == "dss-plugin-snowpark-container-services-llm-1.0.0.zip"
+    assert os.path.basename(target) == "dss-plugin-snowpark-container-services-llm-%s.zip" % plugin_version()
     with zipfile.ZipFile(target) as z:
         names = z.namelist()
         descriptors = {n: json.loads(z.read(n)) for n in names if n.endswith(".json")}
@@ -29,6 +30,20 @@ def test_archive_contents(tmp_path):
                 or "__pycache__" in n or n.endswith(".pyc")]
     assert descriptors["plugin.json"]["id"] == "snowpark-container-services-llm"
     assert all(isinstance(d, dict) for d in descriptors.values())
+
+
+def plugin_version():
+    with open(os.path.join(ROOT, "plugin.json"), encoding="utf-8") as f:
+        return json.load(f)["version"]
+
+
+def test_plugin_json_library_and_changelog_agree_on_2_0_0():
+    # 2.0.0, not 1.0.0: the Java plugin of the same id is 1.0.0, and DSS must see an upgrade.
+    import spcs_llm
+
+    with open(os.path.join(ROOT, "CHANGELOG.md"), encoding="utf-8") as f:
+        latest = re.search(r"^## \[?(\d+\.\d+\.\d+)", f.read(), re.MULTILINE).group(1)
+    assert (plugin_version(), spcs_llm.__version__, latest) == ("2.0.0", "2.0.0", "2.0.0")
 
 
 def test_the_real_descriptors_are_valid():
@@ -71,9 +86,9 @@ def param(data, name):
      "(llmEndpointUrl): label is missing"),
     (lambda r: llm_json(r).write_text('{"meta": {'), "llm.json: not valid JSON"),
     (lambda r: edit(r / "plugin.json", lambda d: d.update(version="1.0.1")),
-     "__version__ '1.0.0' differs from plugin.json version '1.0.1'"),
+     "__version__ '2.0.0' differs from plugin.json version '1.0.1'"),
     (lambda r: (r / "CHANGELOG.md").write_text("# Changelog\n\n## 0.9.0\n"),
-     "CHANGELOG.md: the latest entry is '0.9.0'; add one for 1.0.0"),
+     "CHANGELOG.md: the latest entry is '0.9.0'; add one for 2.0.0"),
     (lambda r: edit(r / "code-env" / "python" / "desc.json", lambda d: d.update(acceptedPythonInterpreters=["PYTHON311"])),
      "acceptedPythonInterpreters lacks PYTHON310, PYTHON312, PYTHON39"),
 ])

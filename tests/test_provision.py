@@ -17,6 +17,8 @@ from build_plugin import build  # noqa: E402
 HOST = "https://dss.example.com"
 SECRET = "CANARY-PAT-0f9e"
 API_KEY = "CANARY-API-KEY-77aa"
+with open(os.path.join(ROOT, "plugin.json"), encoding="utf-8") as _f:
+    VERSION = json.load(_f)["version"]
 
 
 class FakeDSS:
@@ -45,12 +47,12 @@ class FakeDSS:
 
     def _install(self, request):
         self._note(request)
-        self.plugins.append({"id": "snowpark-container-services-llm", "version": "1.0.0"})
+        self.plugins.append({"id": "snowpark-container-services-llm", "version": VERSION})
         return 200, {}, json.dumps({"success": True})
 
     def _update(self, request):
         self._note(request)
-        self.plugins[0]["version"] = "1.0.0"
+        self.plugins[0]["version"] = VERSION
         return 200, {}, json.dumps({"success": True})
 
     def _list_connections(self, request):
@@ -104,7 +106,7 @@ def test_first_run_installs_and_creates_second_run_changes_nothing(spec_file, mo
     first = run(spec_file, monkeypatch)
     assert dss.calls == [("GET", "/plugins/"), ("POST", "/plugins/actions/installFromZip"),
                          ("GET", "/admin/connections/"), ("POST", "/admin/connections/")]
-    assert first == ["plugin snowpark-container-services-llm 1.0.0: installed",
+    assert first == ["plugin snowpark-container-services-llm %s: installed" % VERSION,
                      "connection spcs-llms: created with 2 model(s)"]
     created = dss.connections["spcs-llms"]
     assert created["type"] == "CustomLLM" and created["params"]["models"][0]["customConfig"]["pat"]["token"] == SECRET
@@ -114,7 +116,7 @@ def test_first_run_installs_and_creates_second_run_changes_nothing(spec_file, mo
     dss.calls.clear()
     second = run(spec_file, monkeypatch)
     assert dss.calls == [("GET", "/plugins/"), ("GET", "/admin/connections/"), ("GET", "/admin/connections/spcs-llms")]
-    assert second == ["plugin snowpark-container-services-llm 1.0.0: unchanged", "connection spcs-llms: unchanged"]
+    assert second == ["plugin snowpark-container-services-llm %s: unchanged" % VERSION, "connection spcs-llms: unchanged"]
 
     printed = "\n".join(first + second) + capsys.readouterr().out + caplog.text
     assert SECRET not in printed and API_KEY not in printed
@@ -128,7 +130,7 @@ def test_old_plugin_is_updated_and_a_changed_connection_saved(spec_file, monkeyp
     assert dss.calls == [("GET", "/plugins/"), ("POST", "/plugins/snowpark-container-services-llm/actions/updateFromZip"),
                          ("GET", "/admin/connections/"), ("GET", "/admin/connections/spcs-llms"),
                          ("PUT", "/admin/connections/spcs-llms")]
-    assert lines == ["plugin snowpark-container-services-llm: updated 0.9.0 -> 1.0.0",
+    assert lines == ["plugin snowpark-container-services-llm: updated 0.9.0 -> %s" % VERSION,
                      "connection spcs-llms: updated (params.models)"]
     assert SECRET not in "\n".join(lines)
 

@@ -8,7 +8,7 @@ spec are read from the environment; no credential is ever printed.
 
 Spec (YAML or JSON)::
 
-    plugin_archive: dist/dss-plugin-snowpark-container-services-llm-1.0.0.zip
+    plugin_archive: dist/dss-plugin-snowpark-container-services-llm-2.0.0.zip
     connections:
       - name: spcs-llms
         description: Models hosted in Snowpark Container Services
