@@ -24,7 +24,7 @@ def test_archive_contents(tmp_path):
     for required in ("plugin.json", "python-llms/snowpark-container-services-llm/llm.json",
                      "python-llms/snowpark-container-services-llm/llm.py", "python-runnables/spcs-services/runnable.py",
                      "parameter-sets/oauth-credentials/parameter-set.json", "code-env/python/desc.json",
-                     "code-env/python/spec/requirements.txt", "python-lib/spcs_llm/model.py"):
+                     "code-env/python/spec/requirements.txt", "python-lib/spcs_llm/chat.py"):
         assert required in names
     assert not [n for n in names if n.startswith(("tests/", "devtools/", "standin/", "demo/", ".venv", "dist/"))
                 or "__pycache__" in n or n.endswith(".pyc")]
@@ -138,9 +138,10 @@ def test_model_classes_are_found_by_base_class(source, expected):
     assert llm_model_classes(source) == expected
 
 
-def test_the_real_llm_py_has_a_chat_class():
+def test_the_real_llm_py_has_one_class_per_capability():
     with open(os.path.join(ROOT, LLM_PY), encoding="utf-8") as f:
-        assert "BaseLLM" in llm_model_classes(f.read())
+        found = llm_model_classes(f.read())
+    assert found["BaseLLM"] == ["SPCSChatModel"] and found["BaseEmbeddingModel"] == ["SPCSEmbeddingModel"]
 
 
 def test_llm_py_split_per_capability_is_valid(copy):
