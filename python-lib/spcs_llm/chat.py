@@ -9,17 +9,25 @@ counts, cost and finish reason. Modes that cannot stream answer in one chunk.
 import logging
 
 from .client import ModelClient
+from .errors import RequestRejectedError
 from .modes import CHAT
 from .protocols.dss_messages import parse_messages
-from .tokens import estimate_tokens
+from .protocols.optional_params import OPTIONAL, refused_parameters, without
+from .tokens import estimate_tokens, server_token_count
 
 logger = logging.getLogger(__name__)
+_END = object()
 
 
 class ChatClient(ModelClient):
     """A chat model served by Snowpark Container Services."""
 
     capability = CHAT
+
+    def __init__(self, settings, transport=None):
+        super().__init__(settings, transport)
+        # Optional parameters this server refused as unknown: no longer sent to it.
+        self.dropped_parameters = frozenset()
 
     def complete(self, query, settings, trace=None):
         """A DSS completion response dict for ``query``."""
@@ -38,7 +46,7 @@ class ChatClient(ModelClient):
         parser = self.protocol.stream_parser()
         with self.bill() as bill:
             with self.span(trace, "spcs-completion-stream", path):
-                for payload in self.transport.stream_sse(path, body):
+                for payload in self._stream_payloads(path, body, parser.finished):
                     text = parser.feed(payload)
                     if text:
                         yield {"chunk": {"text": text}}
@@ -52,7 +60,7 @@ class ChatClient(ModelClient):
         path, body = self.protocol.chat_request(messages, settings)
         with self.bill() as bill:
             with self.span(trace, "spcs-completion", path) as span:
-                payload = self.transport.post_json(path, body)
+                payload, body = self._post(path, body)
                 completion = self.protocol.parse_chat(payload, body)
                 if span is not None:
                     span.outputs.update({"finishReason": completion.finish_reason})
@@ -61,10 +69,53 @@ class ChatClient(ModelClient):
         return response
 
 
+    # -- optional parameters the server does not know -----------------------------------
+
+    def _post(self, path, body):
+        """(answer, body sent): sent again once without the optional parameters the server refuses."""
+        body = without(body, self.dropped_parameters)
+        try:
+            return self.transport.post_json(path, body), body
+        except RequestRejectedError as exc:
+            body = self._drop_refused(exc, body)
+            return self.transport.post_json(path, body), body
+
+    def _stream_payloads(self, path, body, is_complete):
+        """``stream_sse``'s payloads; opened again once without refused optional parameters."""
+        body = without(body, self.dropped_parameters)
+        payloads = self.transport.stream_sse(path, body, is_complete)
+        try:
+            first = next(payloads, _END)
+        except RequestRejectedError as exc:
+            payloads = self.transport.stream_sse(path, self._drop_refused(exc, body), is_complete)
+            first = next(payloads, _END)
+        if first is _END:
+            return
+        yield first
+        for payload in payloads:
+            yield payload
+
+    def _drop_refused(self, exc, body):
+        """``body`` without the optional parameters ``exc`` refuses as unknown; re-raises if none."""
+        refused = refused_parameters(exc.server_message, body)
+        if not refused:
+            raise exc
+        self.dropped_parameters = self.dropped_parameters | frozenset(refused)
+        logger.warning(
+            "The service at %s does not accept %s: %s. Sending this model's requests without it from now on, "
+            "so the DSS setting %s has no effect on it.", self.settings.endpoint_url,
+            ", ".join("'%s'" % k for k in refused), exc.server_message,
+            ", ".join("'%s'" % OPTIONAL[k] for k in refused))
+        return without(body, refused)
+
+
 def _response(messages, completion, bill):
     """The DSS response keys for ``completion`` (cost added once the bill is settled)."""
     prompt_tokens = completion.prompt_tokens
     completion_tokens = completion.completion_tokens
+    if completion_tokens is not None and server_token_count(completion_tokens, [completion.text]) is None:
+        # A counter that cannot count the answer is not trusted for the prompt either.
+        prompt_tokens = completion_tokens = None
     estimated = prompt_tokens is None or completion_tokens is None
     if prompt_tokens is None:
         prompt_tokens = sum(estimate_tokens(m.text) for m in messages)

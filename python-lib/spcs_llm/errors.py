@@ -32,8 +32,9 @@ class CredentialExpiredError(AuthError):
 class ServiceError(SPCSLLMError):
     """The model service answered with an error we cannot or may no longer retry."""
 
-    def __init__(self, message, status=None):
+    def __init__(self, message, status=None, server_message=None):
         self.status = status
+        self.server_message = server_message  # the server's own words, for callers that act on them
         super().__init__(message)
 
 
@@ -42,7 +43,7 @@ class RequestRejectedError(ServiceError):
 
 
 class PayloadTooLargeError(RequestRejectedError):
-    """HTTP 413: the batch is too large; the embedding batcher splits and retries."""
+    """HTTP 413, or a 400/422 saying the input list is too long: the embedding path splits the batch."""
 
 
 class TransientServiceError(ServiceError):

@@ -7,6 +7,7 @@ refresh and one replay; transient failures are retried by ``RetryPolicy``.
 """
 
 import logging
+import re
 from urllib.parse import urlsplit
 
 import requests
@@ -61,17 +62,20 @@ class Transport:
         data = _encode(body)
         return self._with_retries(lambda: self._post_json_once(path, data))
 
-    def stream_sse(self, path, body):
+    def stream_sse(self, path, body, is_complete=None):
         """POST and yield each SSE ``data:`` payload (str) until ``[DONE]``.
 
         A failure before the first payload is retried like any request; a failure after
         it raises ``StreamInterruptedError`` rather than returning a truncated answer.
+        A stream that ends without ``[DONE]`` is complete only if ``is_complete()`` (asked
+        once the caller has consumed every payload) says its answer was whole, e.g. it had
+        a finish reason: some servers (``transformers serve``) never send ``[DONE]``.
         If the server answers plain JSON instead of a stream, yields that dict once.
         """
         data = _encode(body)
 
         def open_stream():
-            items = self._stream_once(path, data)
+            items = self._stream_once(path, data, is_complete)
             try:
                 return next(items), items
             except StopIteration:
@@ -128,7 +132,7 @@ class Transport:
         url = self.base_url + path
         return decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
 
-    def _stream_once(self, path, data):
+    def _stream_once(self, path, data, is_complete=None):
         response = self._send(path, data, stream=True, accept="text/event-stream")
         with response:
             content_type = response.headers.get("Content-Type", "")
@@ -148,7 +152,10 @@ class Transport:
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
                     requests.exceptions.Timeout) as exc:
                 raise TransientServiceError("connection lost mid-stream: %s" % type(exc).__name__) from None
-            raise TransientServiceError("the stream ended without its [DONE] marker")
+            # The generator resumes here only after the caller consumed the last payload.
+            if is_complete is not None and is_complete():
+                return
+            raise TransientServiceError("the stream ended without its [DONE] marker or a finish reason")
 
     def _send(self, path, data, stream, accept="application/json"):
         """One authenticated POST; refreshes the token and replays once on an auth failure."""
@@ -307,10 +314,39 @@ def server_message(response):
         err = payload.get("error")
         if isinstance(err, dict):
             return str(err.get("message") or err)[:_MAX_MESSAGE]
+        if isinstance(payload.get("detail"), list):
+            return _validation_message(payload["detail"])[:_MAX_MESSAGE]
         for key in ("message", "detail", "error"):
             if payload.get(key):
                 return str(payload[key])[:_MAX_MESSAGE]
     return str(payload)[:_MAX_MESSAGE]
+
+
+def _validation_message(items):
+    """FastAPI / pydantic validation errors as "where: what", without the ``input`` they echo.
+
+    The echoed input is the user's text (a whole batch of it for a list that is too long).
+    """
+    parts = []
+    for item in items:
+        if isinstance(item, dict):
+            where = ".".join(str(p) for p in item.get("loc") or [])
+            parts.append("%s: %s" % (where, item.get("msg")) if where else str(item.get("msg")))
+        else:
+            parts.append(str(item))
+    return "; ".join(parts)
+
+
+# How servers word a refusal of a batch's size when they do not answer 413: pydantic's
+# "List should have at most 32 items" (infinity), "too many inputs", "batch size 64 > maximum
+# allowed batch size 32".
+_SIZE_REFUSAL = re.compile(r"too long|too many|too large|at most \d+ (items|inputs|elements)|batch size",
+                           re.IGNORECASE)
+
+
+def is_size_refusal(status, message):
+    """Whether an error answer refuses the request for its size (so a batch of it can be split)."""
+    return status == 413 or (status in (400, 422) and bool(_SIZE_REFUSAL.search(message or "")))
 
 
 def raise_for_status(response, url, settings):
@@ -338,11 +374,12 @@ def raise_for_status(response, url, settings):
         raise RequestRejectedError(
             "%s does not exist (HTTP 404: %s). Check 'llmEndpointUrl', and that 'modelHandlingMode' (%s) and "
             "'registryMethod' match what the service exposes." % (url, message, settings.mode), status)
-    if status == 413:
-        raise PayloadTooLargeError("The service rejected the request as too large (HTTP 413: %s)." % message,
-                                   status)
+    if is_size_refusal(status, message):
+        raise PayloadTooLargeError("The service rejected the request as too large (HTTP %d: %s)." % (
+            status, message), status, message)
     if 400 <= status < 500:
-        raise RequestRejectedError("The service rejected the request (HTTP %d: %s)." % (status, message), status)
+        raise RequestRejectedError("The service rejected the request (HTTP %d: %s)." % (status, message), status,
+                                   message)
     raise ServiceError("The service failed (HTTP %d: %s)." % (status, message), status)
 
 

@@ -57,7 +57,8 @@ class ChatProtocol(Protocol):
     """Chat: ``chat_request(messages, settings)`` -> (path, body); ``parse_chat`` -> ``Completion``.
 
     Streaming formats set ``supports_streaming``, accept ``stream=True`` in ``chat_request``
-    and give a ``stream_parser()`` whose ``feed(payload)`` returns new text and whose
+    and give a ``stream_parser()`` whose ``feed(payload)`` returns new text, whose
+    ``finished()`` says whether the answer is whole (a finish reason arrived), and whose
     ``result()`` returns the whole ``Completion``.
     """
 

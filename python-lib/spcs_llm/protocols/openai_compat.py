@@ -162,6 +162,10 @@ class ChatStreamParser:
             self._text.append(delta_text)
         return delta_text
 
+    def finished(self):
+        """Whether a finish reason arrived: the answer is whole even if no ``[DONE]`` follows."""
+        return self._finish is not None
+
     def _merge_tool_call(self, call):
         slot = self._tools.setdefault(call.get("index", len(self._tools)),
                                       {"type": "function", "id": None, "function": {"name": "", "arguments": ""}})
