@@ -62,6 +62,11 @@ class Service:
     resume_at: float = None  # auto-resume time (monotonic), if suspended with a delay
     record: int = 200  # how many requests to keep for inspection
     streams: bool = True  # False: answers "stream": true with one JSON body, as some servers do
+    # Dialects of real servers (PLATFORM.md section 2), all off by default:
+    sends_done: bool = True  # False: a stream ends after its finish chunk, no [DONE] (transformers serve)
+    batch_limit_status: int = 413  # 422: a batch over faults.max_batch gets infinity's validation error
+    unknown_fields: tuple = ()  # chat fields refused with 422 "Unexpected fields" (transformers serve: top_k)
+    counts_characters: bool = False  # embeddings' usage.prompt_tokens counts characters (infinity)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -145,6 +150,17 @@ class Service:
     def embedding_batch_too_large(self, count):
         return self.faults.max_batch and count > self.faults.max_batch
 
+    def _batch_refusal(self, inputs):
+        """413, or the 422 pydantic gives a list over its max_length, echoing every input as infinity does."""
+        if self.batch_limit_status == 422:
+            return Reply(422, {"detail": [{
+                "type": "too_long", "loc": ["body", "input"], "input": list(inputs),
+                "msg": "List should have at most %d items after validation, not %d" % (self.faults.max_batch,
+                                                                                       len(inputs)),
+                "ctx": {"field_type": "List", "max_length": self.faults.max_batch, "actual_length": len(inputs)}}]})
+        return Reply(413, {"error": {"message": "Batch of %d inputs exceeds the limit of %d" % (
+            len(inputs), self.faults.max_batch)}})
+
     def _sleep(self, items=0):
         delay = self.timing.latency + self.timing.per_item * items
         if self._workers is not None:
@@ -169,6 +185,9 @@ class Service:
     # -- OpenAI-compatible -------------------------------------------------------------
 
     def _openai_chat(self, body):
+        unknown = sorted(set(body) & set(self.unknown_fields))
+        if unknown:
+            return Reply(422, {"detail": "Unexpected fields in the request: {%s}" % ", ".join(repr(k) for k in unknown)})
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             return Reply(400, {"error": {"message": "'messages' must be a non-empty list", "type": "invalid_request_error"}})
@@ -217,7 +236,8 @@ class Service:
         yield 0.0, dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": finish}])
         if include_usage:
             yield 0.0, dict(base, choices=[], usage=usage)
-        yield 0.0, "[DONE]"
+        if self.sends_done:
+            yield 0.0, "[DONE]"
 
     def _openai_embeddings(self, body):
         inputs = body.get("input")
@@ -226,12 +246,14 @@ class Service:
         if not isinstance(inputs, list) or not inputs or not all(isinstance(t, str) for t in inputs):
             return Reply(400, {"error": {"message": "'input' must be a string or a list of strings"}})
         if self.embedding_batch_too_large(len(inputs)):
-            return Reply(413, {"error": {"message": "Batch of %d inputs exceeds the limit of %d" % (
-                len(inputs), self.faults.max_batch)}})
+            return self._batch_refusal(inputs)
         vectors = get_embedder(self.embedder).encode(inputs)
         self._count_items(len(inputs))
         self._sleep(len(inputs))
-        tokens = sum(chat.count_tokens(t) for t in inputs)
+        if self.counts_characters:
+            tokens = sum(len(t) for t in inputs)
+        else:
+            tokens = sum(chat.count_tokens(t) for t in inputs)
         return Reply(body={"object": "list", "model": self.model_name,
                            "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
                            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
