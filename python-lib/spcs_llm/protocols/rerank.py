@@ -176,6 +176,8 @@ def document_text(document, i):
 
 def parts_text(parts, field):
     """TEXT parts joined (as Dataiku's own reranker does); ``InvalidInputError`` naming ``field`` if empty."""
+    if parts is None:
+        raise InvalidInputError("%s is missing: there is no text to rank." % field)
     if not isinstance(parts, list):
         raise InvalidInputError("%s must be a list of parts, got %s." % (field, type(parts).__name__))
     texts = []
