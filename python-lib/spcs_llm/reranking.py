@@ -12,13 +12,12 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .costs import CostAccountant
+from .client import ModelClient
 from .embedding_batcher import _merge, plan_batches  # a piece's scores merge as a batch's vectors do
 from .errors import InvalidInputError, RequestRejectedError
-from .model import _span, _set
+from .modes import RERANKING
 from .protocols.rerank import document_text, parts_text, refused_as_too_large
 from .tokens import estimate_tokens
-from .transport import Transport
 
 logger = logging.getLogger(__name__)
 
@@ -48,36 +47,31 @@ def parse_rerank_query(query):
     return text, [document_text(d, i) for i, d in enumerate(documents)]
 
 
-class RerankingClient:
-    """A reranking model served by SPCS: ``rerank(query, settings, trace)`` is ``process``."""
+class RerankingClient(ModelClient):
+    """A reranking model served by Snowpark Container Services."""
 
-    def __init__(self, settings, protocol, transport=None):
-        self.settings = settings
-        self.protocol = protocol
-        self.transport = transport or Transport(settings)
-        self.costs = CostAccountant(settings.costs)
-        self.max_documents = protocol.max_documents or settings.embedding_batch_size
+    capability = RERANKING
+
+    def __init__(self, settings, transport=None):
+        super().__init__(settings, transport)
+        self.max_documents = self.protocol.max_documents or settings.embedding_batch_size
         slots = max(1, settings.max_concurrent_requests)
         self._pool = ThreadPoolExecutor(slots, thread_name_prefix="spcs-rerank")
         # Bounds this model's requests in flight, whether sent from the pool or the caller's thread.
         self._slots = threading.BoundedSemaphore(slots)
 
     def rerank(self, query, settings=None, trace=None):
-        """DSS's reranking response for ``query``: documents best first, cost and usage."""
+        """The DSS reranking response for ``query``: documents best first, cost and usage."""
         text, documents = parse_rerank_query(query)
         if not documents:  # nothing to rank: no request, no cost
-            return self._response([], 0, False, 0.0)
-        ticket = self.costs.start()
-        scores, tokens, estimated = None, 0, True
-        try:
-            with _span(trace, "spcs-reranking", {"spcs.mode": self.settings.mode,
-                                                 "spcs.endpoint": self.settings.endpoint_url,
-                                                 "spcs.documents": len(documents)}) as span:
+            return _response([], 0, False, 0.0)
+        with self.bill() as bill:
+            with self.span(trace, "spcs-reranking", documents=len(documents)) as span:
                 scores, tokens, estimated = self.score(text, documents)
-                _set(span, "outputs", {"promptTokens": tokens, "tokenCountsAreEstimated": estimated})
-        finally:
-            cost = self.costs.finish(ticket, tokens if scores is not None else 0)
-        return self._response(scores, tokens, estimated, cost)
+                if span is not None:
+                    span.outputs.update({"promptTokens": tokens, "tokenCountsAreEstimated": estimated})
+            bill.tokens(tokens)
+        return _response(scores, tokens, estimated, bill.cost)
 
     def score(self, query, documents):
         """(score of each document in input order, prompt tokens, estimated?), over as many requests as needed."""
@@ -107,12 +101,11 @@ class RerankingClient:
             return ranking.scores, pair_tokens(query, documents), True
         return ranking.scores, ranking.prompt_tokens, False
 
-    @staticmethod
-    def _response(scores, tokens, estimated, cost):
-        return {"documents": ranked(scores), "estimatedCost": cost, "tokenCountsAreEstimated": estimated,
-                "totalUsage": {"promptTokens": tokens, "totalTokens": tokens, "estimatedCost": cost}}
-
     def close(self):
         self._pool.shutdown(wait=False)
-        self.transport.close()
+        super().close()
 
+
+def _response(scores, tokens, estimated, cost):
+    return {"documents": ranked(scores), "estimatedCost": cost, "tokenCountsAreEstimated": estimated,
+            "totalUsage": {"promptTokens": tokens, "totalTokens": tokens, "estimatedCost": cost}}

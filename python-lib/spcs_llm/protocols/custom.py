@@ -31,11 +31,11 @@ from jsonpath_ng.ext import parse as parse_jsonpath
 from ..errors import ConfigError, InvalidInputError, MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
-from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings
+from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings, Ranking, RerankProtocol
 from .dss_messages import to_openai_messages, to_text_turns
 from .openai_compat import output_token_limit
 from .registry_rows import decode_rows, encode_rows, maybe_json
-from .rerank import Ranking, scores_from_results
+from .rerank import scores_from_results
 
 CHAT_PLACEHOLDERS = {"prompt", "messages", "last_user_message", "system", "temperature", "max_tokens", "top_p",
                      "top_k", "stop"}
@@ -197,7 +197,7 @@ def _first(path, value, what):
     return maybe_json(matches[0].value)
 
 
-class CustomProtocol(ChatProtocol, EmbeddingProtocol):
+class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
     """``CUSTOM``: request bodies from the admin's templates, answers found by JSONPath."""
 
     name = "CUSTOM"
@@ -263,7 +263,7 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol):
 
     def rerank_request(self, query, documents):
         if not self.supports_reranking:
-            raise self._unsupported("reranking (no 'customRerankRequestTemplate')")
+            raise self.unsupported("reranking (no 'customRerankRequestTemplate')")
         template = self.custom.rerank_template
         if self.custom.body_format == "ROWS":
             return self.custom.rerank_path, encode_rows([fill(template, {"query": query, "document": d})

@@ -17,34 +17,11 @@ in request order. Sorting, splitting large lists and merging belong to the calle
 
 import math
 import re
-from dataclasses import dataclass
-from typing import List, Optional
 
 from ..errors import InvalidInputError, MalformedResponseError, PayloadTooLargeError, RequestRejectedError
 from ..urls import method_path
+from .base import Ranking, RerankProtocol
 from .registry_rows import decode_rows, encode_rows, maybe_json
-
-
-@dataclass
-class Ranking:
-    """Scores of one request's documents in request order, and the tokens the server counted."""
-
-    scores: List[float]
-    prompt_tokens: Optional[int] = None
-
-
-class RerankProtocol:
-    """A reranking wire format. Pure: builds bodies and parses answers, no I/O."""
-
-    name = "?"
-    #: Largest number of documents one request may carry (None: the batch size setting).
-    max_documents = None
-
-    def rerank_request(self, query, documents):
-        raise NotImplementedError
-
-    def parse_rerank(self, payload, count):
-        raise NotImplementedError
 
 
 def scores_from_results(results, count, score_keys, where):
@@ -85,10 +62,13 @@ def _usage_tokens(usage):
 
 
 class OpenAIRerankProtocol(RerankProtocol):
-    """``OPENAI_COMPATIBLE``: ``POST /v1/rerank`` as vLLM (and Jina, Cohere, infinity) serve it."""
+    """``OPENAI_COMPATIBLE``: ``POST /v1/rerank`` as vLLM (and Jina, Cohere, infinity) serve it.
+
+    ``openai_compat.OpenAICompatibleProtocol`` inherits it, so one mode serves all three capabilities.
+    """
 
     name = "OPENAI_COMPATIBLE"
-    path = "/v1/rerank"
+    rerank_path = "/v1/rerank"
 
     def __init__(self, model_name=None):
         self.model_name = model_name
@@ -98,7 +78,7 @@ class OpenAIRerankProtocol(RerankProtocol):
         body = {"query": query, "documents": list(documents), "top_n": len(documents)}
         if self.model_name:
             body["model"] = self.model_name
-        return self.path, body
+        return self.rerank_path, body
 
     def parse_rerank(self, payload, count):
         results = payload.get("results") if isinstance(payload, dict) else None
@@ -110,10 +90,10 @@ class TEIRerankProtocol(RerankProtocol):
     """``TEXT_EMBEDDINGS_INFERENCE``: text-embeddings-inference's ``POST /rerank``."""
 
     name = "TEXT_EMBEDDINGS_INFERENCE"
-    path = "/rerank"
+    rerank_path = "/rerank"
 
     def rerank_request(self, query, documents):
-        return self.path, {"query": query, "texts": list(documents)}
+        return self.rerank_path, {"query": query, "texts": list(documents)}
 
     def parse_rerank(self, payload, count):
         # TEI reports its token count in an x-compute-tokens header only: the caller estimates.
