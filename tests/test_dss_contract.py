@@ -11,7 +11,7 @@ from spcs_llm.modes import CAPABILITIES, MODES, modes_for
 DOCUMENTED = {"set_config", "process", "process_stream", "aprocess", "aprocess_stream"}
 
 
-@pytest.mark.parametrize("capability", ["chat", "embedding"])
+@pytest.mark.parametrize("capability", ["chat", "embedding", "reranking"])
 def test_each_capability_has_one_class_found_by_its_base_class(capability):
     cls = model_class(capability)
     public = {name for name in vars(cls) if not name.startswith("_")}
@@ -21,7 +21,7 @@ def test_each_capability_has_one_class_found_by_its_base_class(capability):
 
 def test_no_class_relies_on_methods_dss_does_not_call():
     module = load_component()
-    for capability in ("chat", "embedding"):
+    for capability in ("chat", "embedding", "reranking"):
         for name in ("process_embeddings", "get_max_parallelism"):
             assert not hasattr(model_class(capability, module), name)
 

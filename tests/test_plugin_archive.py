@@ -74,7 +74,7 @@ def param(data, name):
 
 @pytest.mark.parametrize("breakage, message", [
     (lambda r: edit(llm_json(r), lambda d: param(d, "oauth").update(parameterSetId="oauth-creds")),
-     "python-llms/snowpark-container-services-llm/llm.json: params[21] (oauth): parameterSetId 'oauth-creds' "
+     "python-llms/snowpark-container-services-llm/llm.json: params[25] (oauth): parameterSetId 'oauth-creds' "
      "names no folder of parameter-sets/"),
     (lambda r: edit(llm_json(r), lambda d: param(d, "modelName").update(visibilityCondition="model.modelMode == 'X'")),
      "(modelName): visibilityCondition names unknown param 'modelMode'"),
