@@ -42,6 +42,14 @@ def test_older_dss_builds_with_the_embedding_base_only_under_custom(monkeypatch)
     assert [c.__name__ for c in classes if issubclass(c, older)] == ["SPCSEmbeddingModel"]
 
 
+def test_a_dss_build_without_reranking_still_loads_chat_and_embedding(monkeypatch):
+    dss_llm = importlib.import_module("dataiku.llm.python")
+    monkeypatch.delattr(dss_llm, "BaseRerankingModel")
+    module = load_component()
+    assert model_class("chat", module).__name__ == "SPCSChatModel"
+    assert model_class("embedding", module).__name__ == "SPCSEmbeddingModel"
+
+
 def test_every_mode_serves_a_capability():
     assert all(set(m.capabilities) <= set(CAPABILITIES) and m.capabilities for m in MODES)
     assert "REGISTRY_SENTENCE_TRANSFORMERS" in modes_for("embedding")

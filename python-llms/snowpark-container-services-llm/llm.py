@@ -5,12 +5,16 @@ the Custom LLM connection: ``SPCSChatModel`` (chat), ``SPCSEmbeddingModel`` (tex
 embedding), ``SPCSRerankingModel`` (reranking). All logic lives in ``spcs_llm``.
 """
 
-from dataiku.llm.python import BaseLLM, BaseRerankingModel
+from dataiku.llm.python import BaseLLM
 
 try:
     from dataiku.llm.python import BaseEmbeddingModel
 except ImportError:  # some DSS 14 builds expose it only here
     from dataiku.llm.python.custom.base_embedding_model import BaseEmbeddingModel
+try:
+    from dataiku.llm.python import BaseRerankingModel
+except ImportError:  # a DSS build without reranking models: chat and embedding must still load
+    BaseRerankingModel = object
 
 from spcs_llm.chat import ChatClient
 from spcs_llm.embedding import EmbeddingClient
