@@ -96,6 +96,7 @@ class LocalSnowflake:
         self.endpoints = {}  # service name -> (base URL, token)
         self.executors = {}  # function name -> ServiceFunctionExecutor
         self.statements = []
+        self.query_tag = None
 
     def bind(self, service, base_url, token):
         self.endpoints[service] = (base_url, token)
@@ -104,7 +105,10 @@ class LocalSnowflake:
         """Run one statement; return a query id."""
         self.statements.append(statement)
         match = _CREATE_FUNCTION.match(statement.strip())
-        if match:
+        tag = re.match(r"^ALTER SESSION SET QUERY_TAG = '([^']*)'$", statement.strip())
+        if tag:
+            self.query_tag = tag.group(1)  # DuckDB has no query history to tag
+        elif match:
             self._create_function(statement, match)
         else:
             self.duck.execute(to_duckdb(statement))

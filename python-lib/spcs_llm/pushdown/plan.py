@@ -78,17 +78,8 @@ def build_plan(capability, config, source, output, services=None):
     found.
     """
     config = dict(config or {})
-    mode = _text(config.get("modelHandlingMode")) or kinds_table.modes_for(capability)[0]
-    if mode in NOT_CALLABLE_FROM_SQL:
-        raise ConfigError("modelHandlingMode", "a %s service speaks only its own HTTP API, which Snowflake cannot "
-                                               "call from SQL: a service function sends rows in the row format "
-                                               "({\"data\": [[row, ...]]}). Use the LLM Mesh path (the plugin's "
-                                               "Custom LLM connection) for it, or log the model in the Snowflake "
-                                               "Model Registry and deploy it as a service." % mode)
-    kind = kinds_table.KINDS.get((mode, capability))
-    if kind is None:
-        raise ConfigError("modelHandlingMode", "%r cannot be used by this recipe; choose one of %s." % (
-            mode, ", ".join(kinds_table.modes_for(capability))))
+    kind = kind_for(capability, config)
+    mode = kind.mode
     for column in source.columns:
         if column.upper().startswith(RESERVED_PREFIX):
             raise ConfigError("input dataset", "column %r starts with %s, which the recipe keeps for its own "
@@ -119,6 +110,22 @@ def build_plan(capability, config, source, output, services=None):
         field = _text(config.get("answerField"))
         plan["answer_field"] = check_bare_name(field, "answerField", "answer field") if field else None
     return Plan(**plan)
+
+
+def kind_for(capability, config):
+    """The ``Kind`` of the recipe's 'modelHandlingMode', refusing services SQL cannot call (before any SQL runs)."""
+    mode = _text(config.get("modelHandlingMode")) or kinds_table.modes_for(capability)[0]
+    if mode in NOT_CALLABLE_FROM_SQL:
+        raise ConfigError("modelHandlingMode", "a %s service speaks only its own HTTP API, which Snowflake cannot "
+                                               "call from SQL: a service function sends rows in the row format "
+                                               "({\"data\": [[row, ...]]}). Use the LLM Mesh path (the plugin's "
+                                               "Custom LLM connection) for it, or log the model in the Snowflake "
+                                               "Model Registry and deploy it as a service." % mode)
+    kind = kinds_table.KINDS.get((mode, capability))
+    if kind is None:
+        raise ConfigError("modelHandlingMode", "%r cannot be used by this recipe; choose one of %s." % (
+            mode, ", ".join(kinds_table.modes_for(capability))))
+    return kind
 
 
 def parse_template(template, columns):
