@@ -232,3 +232,25 @@ def test_any_text_round_trips_through_a_string_literal(text):
     literal = string_literal(text, "promptTemplate")
     parsed = sqlglot.parse_one("SELECT %s" % literal, read="snowflake")
     assert [lit.this for lit in parsed.find_all(sqlglot.exp.Literal)] == [text]
+
+
+def test_command_line_prints_the_statements_without_connecting():
+    import io
+
+    from spcs_llm.pushdown.__main__ import main
+
+    def refuse(*args):
+        raise AssertionError("no connection is needed to print the SQL")
+
+    out = io.StringIO()
+    code = main(["embed", "--input", "ML.DOCS.NOTES", "--output", "ML.DOCS.NOTES_EMB", "--columns", "ID,TEXT",
+                 "--param", "textColumn=TEXT", "--param", "serviceName=ML.SERVING.MINILM", "--param",
+                 "endpointName=inference", "--param", "maxBatchRows=256"], stream=out, connect=refuse)
+    assert code == 0
+    ddl, query = out.getvalue().split(";\n\n")
+    assert ddl.startswith('CREATE FUNCTION IF NOT EXISTS "ML"."DOCS"."SPCS_MINILM_ENCODE"')
+    assert query.startswith('CREATE OR REPLACE TABLE "ML"."DOCS"."NOTES_EMB" AS\nSELECT "ID", "TEXT", ')
+    out = io.StringIO()
+    assert main(["prompt", "--input", "A.B.C", "--output", "A.B.D", "--columns", "X", "--mode", "OPENAI_COMPATIBLE",
+                 "--param", "promptTemplate={{X}}"], stream=out, connect=refuse) == 2
+    assert "LLM Mesh" in out.getvalue()
