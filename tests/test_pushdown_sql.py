@@ -254,3 +254,14 @@ def test_command_line_prints_the_statements_without_connecting():
     assert main(["prompt", "--input", "A.B.C", "--output", "A.B.D", "--columns", "X", "--mode", "OPENAI_COMPATIBLE",
                  "--param", "promptTemplate={{X}}"], stream=out, connect=refuse) == 2
     assert "LLM Mesh" in out.getvalue()
+
+
+def test_run_costs_use_the_connections_credit_settings():
+    from spcs_llm.pushdown import runner
+
+    rates = runner.rates_from({"spcsCreditsPerHourCost": "2", "snowflakeCreditCost": 3})
+    usage = runner.WarehouseUsage("WH", "X-Small", 1800.0)
+    assert runner.costs(3600.0, usage, rates) == (0.5, 2.0, 7.5)  # (0.5 + 2) credits x $3
+    assert runner.costs(1800.0, None, rates) == (None, 1.0, 3.0)  # warehouse unknown: pool alone
+    with pytest.raises(ConfigError, match="'snowflakeCreditCost'"):
+        runner.rates_from({"snowflakeCreditCost": "-1"})

@@ -87,8 +87,7 @@ def main(argv=None, stream=None, connect=snowflake_sql.connect):
         if not args.run:
             stream.write(";\n\n".join(sql.statements(plan, output_exists=args.output_exists)) + ";\n")
             return 0
-        report = runner.run(plan, engine, runner.CostRates(float(config.get("spcsCreditsPerHourCost") or 0),
-                                                           float(config.get("snowflakeCreditCost") or 0)))
+        report = runner.run(plan, engine, runner.rates_from(config))
         stream.write(report.summary() + "\n")
         return 0
     except SPCSLLMError as exc:

@@ -41,6 +41,5 @@ def run_recipe(capability):
     services = runner.find_services(engine) if config.get("endpointUrl") or (
         config.get("callMode", "CREATE_FUNCTION") == "CREATE_FUNCTION" and not config.get("endpointName")) else None
     plan = build_plan(capability, config, source, output, services)
-    rates = runner.CostRates(float(config.get("spcsCreditsPerHourCost") or 0),
-                             float(config.get("snowflakeCreditCost") or 0))
+    rates = runner.rates_from(config)
     return runner.run_in_dss(plan, engine, rates)

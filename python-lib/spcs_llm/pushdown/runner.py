@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .. import snowflake_sql
+from ..settings import CostSettings, _float  # the connection's credit settings and parser
 from ..sql_identifiers import string_literal
 from . import sql
 
@@ -25,20 +26,13 @@ WRITING_QUERY_TYPES = ("INSERT", "CREATE_TABLE_AS_SELECT", "MERGE")
 
 
 @dataclass(frozen=True)
-class CostRates:
-    """The connection's credit settings: compute pool credits per hour and dollars per credit."""
-
-    pool_credits_per_hour: float = 0.0
-    dollars_per_credit: float = 0.0
-
-
-@dataclass(frozen=True)
 class WarehouseUsage:
     """What the query history says of the writing query."""
 
     warehouse: str
     size: str
     execution_seconds: float
+    query_id: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +64,12 @@ class RunReport:
         return ", ".join(parts)
 
 
+def rates_from(config):
+    """The credit settings of a recipe config, under the connection's field names."""
+    return CostSettings(credits_per_hour=_float(config, "spcsCreditsPerHourCost", 0.0, 0, None),
+                        dollars_per_credit=_float(config, "snowflakeCreditCost", 0.0, 0, None))
+
+
 def costs(elapsed_seconds, usage, rates):
     """(warehouse credits or None, pool credits, dollars or None) of a run.
 
@@ -77,7 +77,7 @@ def costs(elapsed_seconds, usage, rates):
     elapsed time at the pool's rate; the warehouse its execution time at its size's rate
     (an attribution: Snowflake bills a warehouse per second with a one-minute minimum).
     """
-    pool = elapsed_seconds / 3600.0 * rates.pool_credits_per_hour
+    pool = elapsed_seconds / 3600.0 * rates.credits_per_hour
     warehouse = None
     if usage is not None:
         rate = WAREHOUSE_CREDITS_PER_HOUR.get("".join(ch for ch in usage.size.upper() if ch.isalnum()))
@@ -134,11 +134,11 @@ def count_rows(engine, name):
 def warehouse_usage(engine, query_id=None, tag=None):
     """The writing query's warehouse and execution time from the query history, or None if unreadable."""
     if query_id:
-        query = ("SELECT WAREHOUSE_NAME, WAREHOUSE_SIZE, EXECUTION_TIME FROM "
+        query = ("SELECT QUERY_ID, WAREHOUSE_NAME, WAREHOUSE_SIZE, EXECUTION_TIME FROM "
                  "TABLE(INFORMATION_SCHEMA.QUERY_HISTORY_BY_SESSION()) WHERE QUERY_ID = %s"
                  % string_literal(query_id, "query id"))
     else:
-        query = ("SELECT WAREHOUSE_NAME, WAREHOUSE_SIZE, EXECUTION_TIME FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY()) "
+        query = ("SELECT QUERY_ID, WAREHOUSE_NAME, WAREHOUSE_SIZE, EXECUTION_TIME FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY()) "
                  "WHERE QUERY_TAG = %s AND QUERY_TYPE IN (%s) ORDER BY EXECUTION_TIME DESC LIMIT 1"
                  % (string_literal(tag, "query tag"), ", ".join("'%s'" % t for t in WRITING_QUERY_TYPES)))
     try:
@@ -150,10 +150,10 @@ def warehouse_usage(engine, query_id=None, tag=None):
         return None
     row = found[0]
     return WarehouseUsage(str(row.get("WAREHOUSE_NAME") or ""), str(row["WAREHOUSE_SIZE"]),
-                          float(row.get("EXECUTION_TIME") or 0) / 1000.0)
+                          float(row.get("EXECUTION_TIME") or 0) / 1000.0, row.get("QUERY_ID"))
 
 
-def run(plan, engine, rates=CostRates(), clock=time.monotonic):
+def run(plan, engine, rates=CostSettings(), clock=time.monotonic):
     """Run ``plan`` on ``engine`` outside DSS (``sql.statements``); log and return a ``RunReport``."""
     exists = bool(plan.key) and table_exists(engine, plan.output.name)
     before = count_rows(engine, plan.output.name) if exists else 0
@@ -214,7 +214,7 @@ class _ExecutorCursor:
         pass
 
 
-def run_in_dss(plan, engine, rates=CostRates(), clock=time.monotonic):
+def run_in_dss(plan, engine, rates=CostSettings(), clock=time.monotonic):
     """Run ``plan`` as a DSS recipe fragment; log and return a ``RunReport``.
 
     An incremental run reads the rows already in the output and writes only the new
@@ -233,7 +233,8 @@ def run_in_dss(plan, engine, rates=CostRates(), clock=time.monotonic):
     elapsed = clock() - started
     after = count_rows(engine, plan.output.name)
     rows = None if after is None or before is None else after - before
-    return _report(None, rows, elapsed, warehouse_usage(engine, tag=tag), rates)
+    usage = warehouse_usage(engine, tag=tag)
+    return _report(usage.query_id if usage else None, rows, elapsed, usage, rates)
 
 
 def find_services(conn):
