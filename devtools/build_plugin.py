@@ -75,8 +75,9 @@ def validate(root):
                 problems.append("%s: meta.%s is missing" % (rel, key))
         _check_params(rel, data.get("params"), parameter_sets, problems)
         code = rel.replace("llm.json", "llm.py").replace("runnable.json", "runnable.py")
-        if kind == "llm" and not _defines_class(root, code, "MyLLM"):
-            problems.append("%s: must define class MyLLM" % code)
+        if kind == "llm" and not _derives_from_a_model_base(root, code):
+            problems.append("%s: must define a class deriving from BaseLLM, BaseEmbeddingModel or "
+                            "BaseRerankingModel" % code)
         if kind == "macro" and not _defines_class(root, code, "MyRunnable"):
             problems.append("%s: must define class MyRunnable" % code)
     problems.extend(validate_recipes(root))
@@ -176,6 +177,17 @@ def _check_roles(rel, side, roles, problems):
         if role.get("arity") not in ("UNARY", "NARY"):
             problems.append("%s: arity must be UNARY or NARY, got %r" % (where, role.get("arity")))
     return names
+
+
+def _derives_from_a_model_base(root, rel):
+    try:
+        with open(os.path.join(root, rel), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError):
+        return False
+    bases = {"BaseLLM", "BaseEmbeddingModel", "BaseRerankingModel"}
+    return any(isinstance(n, ast.ClassDef) and any(getattr(b, "id", None) in bases for b in n.bases)
+               for n in tree.body)
 
 
 def _defines_class(root, rel, name):

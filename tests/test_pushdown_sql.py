@@ -265,3 +265,15 @@ def test_run_costs_use_the_connections_credit_settings():
     assert runner.costs(1800.0, None, rates) == (None, 1.0, 3.0)  # warehouse unknown: pool alone
     with pytest.raises(ConfigError, match="'snowflakeCreditCost'"):
         runner.rates_from({"snowflakeCreditCost": "-1"})
+
+
+def test_model_types_are_the_connections_modes():
+    from spcs_llm import modes
+    from spcs_llm.pushdown import kinds
+
+    for (mode, capability), kind in kinds.KINDS.items():
+        if mode == kinds.ROW_FORMAT:
+            continue
+        wanted = modes.EMBEDDING if capability == kinds.EMBEDDING else modes.CHAT
+        assert wanted in modes.BY_NAME[mode].capabilities, mode
+    assert set(kinds.NOT_CALLABLE_FROM_SQL) <= set(modes.MODE_NAMES)

@@ -1,7 +1,8 @@
-"""Test stand-in for the part of DSS's ``dataiku`` package the plugin uses.
+"""Test stand-in for the parts of DSS's ``dataiku`` package the plugin uses.
 
-``llm.python`` (BaseLLM...), ``runnables`` (Runnable), ``customrecipe`` and, for the
-push-down recipes, ``Dataset`` and ``SQLExecutor2`` (``sql_recipes.py``).
+The LLM base classes (``dataiku.llm.python``), the runnable base of the services macro,
+and for the push-down recipes ``customrecipe``, ``Dataset`` and ``SQLExecutor2``
+(``sql_recipes.py``).
 """
 
 from .sql_recipes import Dataset, SQLExecutor2  # noqa: F401

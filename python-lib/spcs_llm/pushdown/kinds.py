@@ -6,14 +6,13 @@ the Model Registry's ingress (``protocols/registry_rows.py``). Each kind says wh
 method it serves by default, how one row's input is built from the text of the row, and
 how the answer is read from the value the function returns (a VARIANT). Both are SQL
 fragments with ``{P}`` for the text and ``{R}`` for the returned value. Mode names are those
-of the LLM Mesh connection (``settings.MODES``), so a user can copy them from a model.
+of the LLM Mesh connection (``modes.MODES``, checked by a test), so a user can copy them from a model.
 """
 
 from dataclasses import dataclass
 from typing import Optional
 
 from ..protocols.prompt_formats import FORMATS
-from ..settings import MODES
 
 EMBEDDING = "embedding"
 PROMPT = "prompt"
@@ -55,7 +54,7 @@ _TABLE = [
           strips_prompt=True) for mode in sorted(FORMATS)]
 
 KINDS = {(k.mode, k.capability): k for k in _TABLE}
-KNOWN_MODES = tuple(MODES) + ("ROW_FORMAT",)
+ROW_FORMAT = "ROW_FORMAT"  # push-down only: a container of your own speaking the row format
 
 
 def modes_for(capability):
