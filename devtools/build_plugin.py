@@ -16,7 +16,8 @@ import zipfile
 
 PLUGIN_ID = "snowpark-container-services-llm"
 # Folders DSS reads from a plugin; nothing else goes into the archive.
-INCLUDED = ("plugin.json", "python-lib", "python-llms", "python-runnables", "parameter-sets", "code-env", "resource")
+INCLUDED = ("plugin.json", "python-lib", "python-llms", "python-runnables", "custom-recipes", "parameter-sets",
+            "code-env", "resource")
 EXCLUDED_PARTS = ("__pycache__", ".pytest_cache", ".venv")
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 # The parameter types of DSS's parameter reference (doc.dataiku.com, plugins/reference/params),
@@ -94,6 +95,7 @@ def validate(root):
             _check_llm_classes(root, code, problems)
         if kind == "macro" and not _defines_class(root, code, "MyRunnable"):
             problems.append("%s: must define class MyRunnable" % code)
+    problems.extend(validate_recipes(root))
     env = _load(root, "code-env/python/desc.json", problems) or {}
     missing = PYTHONS - set(env.get("acceptedPythonInterpreters") or [])
     if missing:
@@ -227,6 +229,59 @@ def _check_llm_classes(root, rel, problems):
         if len(names) > 1:
             problems.append("%s: %d classes derive from %s (%s): DSS needs exactly one per capability"
                             % (rel, len(names), base, ", ".join(sorted(names))))
+
+
+def validate_recipes(root):
+    """Problems of the custom recipes (custom-recipes/<id>/recipe.json and recipe.py)."""
+    problems = []
+    base = os.path.join(root, "custom-recipes")
+    for entry in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        if not os.path.isdir(os.path.join(base, entry)):
+            continue
+        rel = os.path.join("custom-recipes", entry, "recipe.json")
+        data = _load(root, rel, problems)
+        if data is None:
+            continue
+        for key in ("label", "description"):
+            if not (data.get("meta") or {}).get(key):
+                problems.append("%s: meta.%s is missing" % (rel, key))
+        if data.get("kind") != "PYTHON":
+            problems.append("%s: kind must be 'PYTHON', got %r" % (rel, data.get("kind")))
+        roles = {}
+        for side in ("inputRoles", "outputRoles"):
+            roles[side] = _check_roles(rel, side, data.get(side), problems)
+        if data.get("selectableFromDataset") and data["selectableFromDataset"] not in roles["inputRoles"]:
+            problems.append("%s: selectableFromDataset %r names no input role" % (rel, data["selectableFromDataset"]))
+        _check_params(rel, data.get("params"), set(), problems)
+        for i, p in enumerate(data.get("params") or []):
+            if isinstance(p, dict) and p.get("type") in ("COLUMN", "COLUMNS") and p.get("columnRole") not in \
+                    roles["inputRoles"]:
+                problems.append("%s: params[%d] (%s): columnRole %r names no input role" % (
+                    rel, i, p.get("name"), p.get("columnRole")))
+        if not os.path.isfile(os.path.join(root, "custom-recipes", entry, "recipe.py")):
+            problems.append("%s: file is missing" % os.path.join("custom-recipes", entry, "recipe.py"))
+    return problems
+
+
+def _check_roles(rel, side, roles, problems):
+    """The role names of one side; each role needs a name, a label and a UNARY or NARY arity."""
+    if not isinstance(roles, list) or not roles:
+        problems.append("%s: %s must be a non-empty list" % (rel, side))
+        return set()
+    names = set()
+    for i, role in enumerate(roles):
+        where = "%s: %s[%d] (%s)" % (rel, side, i, role.get("name") if isinstance(role, dict) else "?")
+        if not isinstance(role, dict) or not role.get("name"):
+            problems.append("%s: name is missing" % where)
+            continue
+        if role["name"] in names:
+            problems.append("%s: name is used twice" % where)
+        names.add(role["name"])
+        if not role.get("label"):
+            problems.append("%s: label is missing" % where)
+        if role.get("arity") not in ("UNARY", "NARY"):
+            problems.append("%s: arity must be UNARY or NARY, got %r" % (where, role.get("arity")))
+    return names
 
 
 def _defines_class(root, rel, name):

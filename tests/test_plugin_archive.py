@@ -74,7 +74,7 @@ def param(data, name):
 
 @pytest.mark.parametrize("breakage, message", [
     (lambda r: edit(llm_json(r), lambda d: param(d, "oauth").update(parameterSetId="oauth-creds")),
-     "python-llms/snowpark-container-services-llm/llm.json: params[21] (oauth): parameterSetId 'oauth-creds' "
+     "python-llms/snowpark-container-services-llm/llm.json: params[25] (oauth): parameterSetId 'oauth-creds' "
      "names no folder of parameter-sets/"),
     (lambda r: edit(llm_json(r), lambda d: param(d, "modelName").update(visibilityCondition="model.modelMode == 'X'")),
      "(modelName): visibilityCondition names unknown param 'modelMode'"),
@@ -183,3 +183,32 @@ def test_types_of_dss_parameter_reference_are_known(copy, kind):
     extra = {"parameterSetId": "pat-credentials"} if kind == "PRESETS" else {}
     edit(llm_json(copy), lambda d: param(d, "modelName").update(type=kind, **extra))
     assert validate(str(copy)) == []
+def recipe_json(root, name="embed-in-snowflake"):
+    return root / "custom-recipes" / name / "recipe.json"
+
+
+def test_archive_includes_the_push_down_recipes(tmp_path):
+    with zipfile.ZipFile(build(ROOT, str(tmp_path))) as z:
+        names = z.namelist()
+    for recipe in ("embed-in-snowflake", "prompt-in-snowflake"):
+        assert "custom-recipes/%s/recipe.json" % recipe in names
+        assert "custom-recipes/%s/recipe.py" % recipe in names
+    assert "python-lib/spcs_llm/pushdown/sql.py" in names
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (lambda r: edit(recipe_json(r), lambda d: d.update(kind="SQL")), "recipe.json: kind must be 'PYTHON'"),
+    (lambda r: edit(recipe_json(r), lambda d: d["outputRoles"][0].update(arity="ONE")),
+     "outputRoles[0] (output): arity must be UNARY or NARY"),
+    (lambda r: edit(recipe_json(r), lambda d: d.update(selectableFromDataset="source")),
+     "selectableFromDataset 'source' names no input role"),
+    (lambda r: edit(recipe_json(r), lambda d: param(d, "textColumn").update(columnRole="inputs")),
+     "(textColumn): columnRole 'inputs' names no input role"),
+    (lambda r: edit(recipe_json(r, "prompt-in-snowflake"), lambda d: param(d, "callMode").update(defaultValue="X")),
+     "(callMode): defaultValue 'X' is not one of its choices"),
+    (lambda r: (r / "custom-recipes" / "embed-in-snowflake" / "recipe.py").unlink(), "recipe.py: file is missing"),
+])
+def test_broken_recipe_descriptor_is_caught_precisely(copy, breakage, message):
+    breakage(copy)
+    problems = validate(str(copy))
+    assert any(message in p for p in problems), problems
