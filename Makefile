@@ -36,3 +36,17 @@ plugin:
 .PHONY: bench
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/run_bench.py
+
+# make interop : the plugin against real third-party servers (infinity-emb, transformers serve,
+# snowflake-ml-python's inference server), each on 127.0.0.1; their pinned environments and
+# the locally built models go under .interop/ (built once). See the README, Interoperability.
+INTEROP_ENVS = infinity tfserve snowml
+.PHONY: interop
+.interop/%/.installed: interop/requirements/%.txt
+	rm -rf .interop/$*
+	$(PYTHON) -m venv .interop/$*
+	.interop/$*/bin/pip install --disable-pip-version-check -q -r $<
+	touch $@
+
+interop: $(VENV)/.installed $(foreach e,$(INTEROP_ENVS),.interop/$(e)/.installed)
+	$(VENV)/bin/python interop/run.py

@@ -13,6 +13,7 @@ Run from the repository root with the test venv: ``.venv/bin/python interop/run.
 """
 
 import argparse
+import json
 import os
 import platform
 import signal
@@ -232,6 +233,58 @@ def model_settings():
     return dss_harness.defaults()
 
 
+def run_infinity_reranker(table, reranker_dir):
+    server = Server("infinity-emb-rerank", [env_python("infinity", "infinity_emb"), "v2", "--model-id", reranker_dir,
+                                            "--served-model-name", "tiny-reranker", "--host", "127.0.0.1",
+                                            "--port", "{port}", "--url-prefix", "/v1", "--device", "cpu",
+                                            "--engine", "torch", "--no-model-warmup", "--log-level", "warning"],
+                    health="/health")
+    name = "infinity-emb %s (rerank)" % version("infinity", "infinity_emb")
+    print("%s: starting" % name, flush=True)
+    query = "chest pain radiating to the left arm"
+    documents = [text for _, text in notes()[::16]]  # 20 notes, one per topic and finding
+    with server:
+        print("  ready in %.1f s on %s" % (server.started_in, server.url), flush=True)
+        model = dss_harness.make_model("reranking", plugin_config(server.url, modelName="tiny-reranker"))
+
+        def rerank(docs):
+            return model.process({"queryParts": [{"type": "TEXT", "text": query}],
+                                  "documents": [{"parts": [{"type": "TEXT", "text": d}]} for d in docs]},
+                                 {}, new_trace("interop"))
+
+        def ranking():
+            direct = cross_encoder_scores(reranker_dir, query, documents)
+            r = rerank(documents)
+            order = [d["index"] for d in r["documents"]]
+            expected = sorted(range(len(documents)), key=lambda i: -direct[i])
+            worst = max(abs(d["relevanceScore"] - direct[d["index"]]) for d in r["documents"])
+            return order == expected and worst < 1e-4, "%d documents best first as the model run directly " \
+                "(largest score difference %.1e)" % (len(order), worst)
+
+        def token_counts():
+            r = rerank(documents)
+            characters = sum(len(query) + len(d) for d in documents)
+            tokens = r["totalUsage"]["promptTokens"]
+            return 0 < tokens < characters / 2, "promptTokens %d for %d characters (estimated: %s)" % (
+                tokens, characters, r.get("tokenCountsAreEstimated"))
+
+        table.check(name, "rerank 20 documents", ranking)
+        table.check(name, "rerank token counts", token_counts)
+
+
+def cross_encoder_scores(model_dir, query, documents):
+    """The tiny cross-encoder run directly (transformers in the infinity environment), sigmoid scores."""
+    code = ("import json, sys, torch\n"
+            "from transformers import AutoTokenizer, AutoModelForSequenceClassification as M\n"
+            "d, q, docs = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())\n"
+            "t, m = AutoTokenizer.from_pretrained(d), M.from_pretrained(d).eval()\n"
+            "x = t([q] * len(docs), docs, padding=True, truncation=True, return_tensors='pt')\n"
+            "with torch.no_grad(): print(json.dumps(torch.sigmoid(m(**x).logits[:, 0]).tolist()))\n")
+    out = subprocess.run([env_python("infinity", "python"), "-c", code, model_dir, query], input=json.dumps(documents),
+                         capture_output=True, text=True, check=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 # -- transformers serve ---------------------------------------------------------------
 
 def run_transformers(table, tiny_dir):
@@ -399,11 +452,15 @@ def build_models():
     if not os.path.exists(os.path.join(tiny, "model.safetensors")):
         subprocess.run([env_python("tfserve", "python"), os.path.join(HERE, "build_tiny_chat.py"), tiny],
                        check=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    reranker = os.path.join(models, "tiny-reranker")
+    if not os.path.exists(os.path.join(reranker, "model.safetensors")):
+        subprocess.run([env_python("infinity", "python"), os.path.join(HERE, "build_tiny_reranker.py"), reranker],
+                       check=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
     zip_path = os.path.join(models, "snowml-minilm.zip")
     if not os.path.exists(zip_path):
         subprocess.run([env_python("snowml", "python"), os.path.join(HERE, "package_snowml_model.py"), zip_path],
                        check=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
-    return tiny, zip_path
+    return tiny, reranker, zip_path
 
 
 def minilm_dir(env):
@@ -441,13 +498,14 @@ def main(argv=None):
     signal.alarm(TOTAL_TIMEOUT)
     t0 = time.monotonic()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    tiny, model_zip = build_models()
+    tiny, reranker, model_zip = build_models()
     texts = [text for _, text in notes()[:300]]
     print("reference vectors: sentence-transformers, %d texts" % len(texts), flush=True)
     reference = reference_vectors(texts)
     table = Table()
     if "infinity" in only:
         run_infinity(table, reference, texts, minilm_dir("infinity"))
+        run_infinity_reranker(table, reranker)
     if "transformers" in only:
         run_transformers(table, tiny)
     if "snowml" in only:

@@ -189,3 +189,17 @@ def test_a_count_below_the_characters_is_always_kept(texts, count):
     characters = sum(len(t) for t in texts)
     if count < characters:
         assert server_token_count(count, texts) == count
+
+
+@responses.activate
+def test_a_rerank_answer_counted_in_characters_gets_estimated_counts():
+    query, documents = "chest pain", ["heart attack", "broken leg", "flu"]
+    characters = sum(len(query) + len(d) for d in documents)  # what infinity reports
+    responses.add(responses.POST, FAKE_URL + "/v1/rerank", json={
+        "object": "rerank", "model": "rr", "usage": {"prompt_tokens": characters, "total_tokens": characters},
+        "results": [{"relevance_score": s, "index": i, "document": None} for i, s in ((1, 0.9), (0, 0.5), (2, 0.1))]})
+    model = make_model("reranking", {"llmEndpointUrl": FAKE_URL, "authMode": "PAT", "pat": {"token": "t"}})
+    r = model.process({"queryParts": [{"type": "TEXT", "text": query}],
+                       "documents": [{"parts": [{"type": "TEXT", "text": d}]} for d in documents]}, {}, new_trace())
+    assert [d["index"] for d in r["documents"]] == [1, 0, 2]
+    assert r["tokenCountsAreEstimated"] is True and r["totalUsage"]["promptTokens"] < characters
