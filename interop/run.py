@@ -180,15 +180,23 @@ def run_infinity(table, reference, texts, minilm_dir):
                     len(vectors), low, "in order" if ordered else "OUT OF ORDER")
             return check
 
+        # infinity refuses more than 2048 inputs per request with a 422; DSS may ask for more.
+        big = dss_harness.make_model("embedding", plugin_config(server.url, modelName="minilm",
+                                                                embeddingBatchSize=4096))
+        idx = [i % len(texts) for i in range(2100)]
+
         def batch_limit():
-            # infinity refuses more than 2048 inputs per request with a 422; DSS may ask for more.
-            big = dss_harness.make_model("embedding", plugin_config(server.url, modelName="minilm",
-                                                                    embeddingBatchSize=4096))
-            idx = [i % len(texts) for i in range(2100)]
+            before = refusals(server)
             vectors, _ = embed(big, [texts[i] for i in idx])
             low, ordered = same_vectors(vectors, reference, idx)
-            return low >= 0.999 and ordered, "2100 texts in one call (limit 2048 per request): %s" % (
-                "split and in order" if ordered else "OUT OF ORDER")
+            return low >= 0.999 and ordered, "2100 texts in one call (limit 2048 per request): %d refused, %s" % (
+                refusals(server) - before, "then split and in order" if ordered else "OUT OF ORDER")
+
+        def limit_remembered():
+            before = refusals(server)
+            vectors, _ = embed(big, [texts[i] for i in idx])
+            refused = refusals(server) - before
+            return refused == 0, "the next 2100-text call: %d request(s) refused" % refused
 
         def token_counts():
             _, response = embed(model, texts[:64])
@@ -203,8 +211,18 @@ def run_infinity(table, reference, texts, minilm_dir):
         table.check(name, "embed 64 texts", many(64))
         table.check(name, "embed 300 texts", many(300))
         table.check(name, "batch over the server's limit", batch_limit)
+        table.check(name, "limit remembered", limit_remembered)
         table.check(name, "token counts", token_counts)
         table.check(name, "throughput vs bare client", lambda: embedding_throughput(model, server, texts))
+
+
+def refusals(server):
+    """4xx answers infinity has given to /v1/embeddings so far (its Prometheus metrics)."""
+    total = 0.0
+    for line in requests.get(server.url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith("http_requests_total{") and 'handler="/v1/embeddings"' in line and 'status="4xx"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
 
 
 def embedding_throughput(model, server, texts):
