@@ -29,6 +29,7 @@ from ..urls import method_path
 from . import prompt_formats
 from .base import Completion, Embeddings, Protocol
 from .dss_messages import to_openai_messages, to_text_turns
+from .dss_settings import parse_call_settings
 from .registry_rows import decode_rows, encode_rows, maybe_json
 
 CHAT_PLACEHOLDERS = {"prompt", "messages", "last_user_message", "system", "temperature", "max_tokens", "top_p",
@@ -184,7 +185,7 @@ class CustomProtocol(Protocol):
     def chat_request(self, messages, settings):
         if not self.supports_chat:
             raise self._unsupported("completions (no 'customRequestTemplate')")
-        settings = settings or {}
+        call = parse_call_settings(settings)
         turns = to_text_turns(messages) if not any(m.images for m in messages) else None
         user = [m for m in messages if m.role == "user"]
         values = {
@@ -192,11 +193,11 @@ class CustomProtocol(Protocol):
             "messages": to_openai_messages(messages, allow_images=True),
             "last_user_message": user[-1].text if user else "",
             "system": "\n".join(m.text for m in messages if m.role == "system"),
-            "temperature": settings.get("temperature"),
-            "max_tokens": settings.get("maxOutputTokens"),
-            "top_p": settings.get("topP"),
-            "top_k": settings.get("topK"),
-            "stop": settings.get("stopSequences"),
+            "temperature": call.temperature,
+            "max_tokens": call.max_output_tokens,
+            "top_p": call.top_p,
+            "top_k": call.top_k,
+            "stop": list(call.stop_sequences) or None,
         }
         if values["prompt"] is None and "prompt" in _placeholders(self.custom.chat_template):
             raise InvalidInputError("This custom template sends {{prompt}} as text, but the message contains an image.")

@@ -7,78 +7,58 @@ Embeddings: ``POST /v1/embeddings`` with a list ``input``; ``data[i].index`` giv
 import json
 
 from .. import json_codec
-from ..errors import InvalidInputError, MalformedResponseError
+from ..errors import MalformedResponseError
 from .base import Completion, Embeddings, Protocol, dss_finish_reason
 from .dss_messages import to_openai_messages
+from .dss_settings import parse_call_settings
 
 CHAT_PATH = "/v1/chat/completions"
 EMBEDDINGS_PATH = "/v1/embeddings"
 
-# DSS setting -> OpenAI parameter, for settings that map one to one.
+# CallSettings attribute -> OpenAI parameter, for settings that map one to one.
 _DIRECT = (
     ("temperature", "temperature"),
-    ("topP", "top_p"),
-    ("topK", "top_k"),  # a vLLM / TGI extension; OpenAI itself has no top_k
-    ("maxOutputTokens", "max_tokens"),
-    ("presencePenalty", "presence_penalty"),
-    ("frequencyPenalty", "frequency_penalty"),
-    ("logitBias", "logit_bias"),
-    ("logProbs", "logprobs"),
-    ("topLogProbs", "top_logprobs"),
+    ("top_p", "top_p"),
+    ("top_k", "top_k"),  # a vLLM / TGI extension; OpenAI itself has no top_k
+    ("presence_penalty", "presence_penalty"),
+    ("frequency_penalty", "frequency_penalty"),
+    ("logit_bias", "logit_bias"),
+    ("log_probs", "logprobs"),
+    ("top_log_probs", "top_logprobs"),
 )
 
 
 def sampling_params(settings, max_tokens_key="max_tokens"):
-    """OpenAI sampling parameters for the DSS ``settings`` that are set."""
-    settings = settings or {}
-    params = {}
-    for dss_key, key in _DIRECT:
-        value = settings.get(dss_key)
-        if value is not None:
-            params[max_tokens_key if key == "max_tokens" else key] = value
-    stops = settings.get("stopSequences")
-    if stops:
-        params["stop"] = list(stops)
+    """OpenAI sampling parameters for the DSS ``settings`` that are set (dict or ``CallSettings``)."""
+    call = parse_call_settings(settings)
+    params = {key: getattr(call, attr) for attr, key in _DIRECT if getattr(call, attr) is not None}
+    if call.max_output_tokens is not None:
+        params[max_tokens_key] = call.max_output_tokens
+    if call.stop_sequences:
+        params["stop"] = list(call.stop_sequences)
     return params
 
 
 def tool_params(settings):
-    """``tools``, ``tool_choice`` and ``response_format`` for the DSS settings."""
-    settings = settings or {}
+    """``tools``, ``tool_choice`` and ``response_format`` for the DSS settings (dict or ``CallSettings``)."""
+    call = parse_call_settings(settings)
     params = {}
-    tools = settings.get("tools")
-    if tools:
-        params["tools"] = [_tool(t, i) for i, t in enumerate(tools)]
-    choice = settings.get("toolChoice")
-    if choice:
-        params["tool_choice"] = _tool_choice(choice)
-    fmt = settings.get("responseFormat")
-    if fmt and fmt.get("type") == "json":
-        if fmt.get("schema"):
+    if call.tools:
+        params["tools"] = list(call.tools)
+    choice = call.tool_choice
+    if choice is not None:
+        params["tool_choice"] = (choice.kind if choice.kind != "tool_name"
+                                 else {"type": "function", "function": {"name": choice.name}})
+    fmt = call.response_format
+    if fmt is not None:
+        if fmt.schema:
             params["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": "response", "schema": fmt["schema"], "strict": bool(fmt.get("strict"))},
+                "json_schema": {"name": "response", "schema": fmt.schema, "strict": fmt.strict},
             }
         else:
             params["response_format"] = {"type": "json_object"}
     return params
-
-
-def _tool(tool, i):
-    if not isinstance(tool, dict):
-        raise InvalidInputError("settings.tools[%d] must be an object." % i)
-    if tool.get("type", "function") != "function" or not (tool.get("function") or {}).get("name"):
-        raise InvalidInputError("settings.tools[%d] must be a function tool with a name." % i)
-    return {"type": "function", "function": tool["function"]}
-
-
-def _tool_choice(choice):
-    kind = choice.get("type") if isinstance(choice, dict) else choice
-    if kind in ("auto", "required", "none"):
-        return kind
-    if kind == "tool_name" and choice.get("name"):
-        return {"type": "function", "function": {"name": choice["name"]}}
-    raise InvalidInputError("settings.toolChoice %r is not supported." % (choice,))
 
 
 def dss_tool_calls(openai_calls):
@@ -191,8 +171,9 @@ class OpenAICompatibleProtocol(Protocol):
     def chat_request(self, messages, settings, stream=False):
         body = self._base()
         body["messages"] = to_openai_messages(messages, allow_images=True)
-        body.update(sampling_params(settings))
-        body.update(tool_params(settings))
+        call = parse_call_settings(settings)
+        body.update(sampling_params(call))
+        body.update(tool_params(call))
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}

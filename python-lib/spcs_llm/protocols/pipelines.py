@@ -22,6 +22,7 @@ from typing import Callable
 from ..errors import InvalidInputError, MalformedResponseError
 from ..urls import method_path
 from .base import Completion, Protocol
+from .dss_settings import parse_call_settings
 from .registry_rows import decode_rows, encode_rows, maybe_json
 
 
@@ -250,6 +251,8 @@ class PipelineTaskProtocol(Protocol):
         self.candidate_labels = tuple(candidate_labels or ())
 
     def chat_request(self, messages, settings):
+        # A pipeline task takes no sampling settings, but a malformed one is refused in every mode.
+        parse_call_settings(settings)
         return self.path, encode_rows([self.task.build(messages, self.candidate_labels)])
 
     def parse_chat(self, payload, request=None):

@@ -11,10 +11,13 @@ from ..urls import method_path
 from . import prompt_formats
 from .base import Completion, Embeddings, Protocol
 from .dss_messages import to_openai_messages, to_text_turns
+from .dss_settings import parse_call_settings
 from .openai_compat import parse_chat_completion
 from .registry_rows import column, decode_rows, encode_rows, maybe_json
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_COMPLETION_TOKENS = 1024
 
 
 class LegacyTextGenerationProtocol(Protocol):
@@ -30,8 +33,8 @@ class LegacyTextGenerationProtocol(Protocol):
         self.format = prompt_formats.formatter_for(mode, chat_template)
 
     def chat_request(self, messages, settings):
+        ignored = parse_call_settings(settings).given()
         prompt = self.format(to_text_turns(messages))
-        ignored = sorted(k for k, v in (settings or {}).items() if v not in (None, [], {}))
         if ignored:
             logger.debug("Settings %s cannot be sent to a text-generation pipeline service", ignored)
         return self.path, encode_rows([{"inputs": prompt}])
@@ -69,19 +72,21 @@ class RegistryOpenAIChatProtocol(Protocol):
         self.path = method_path(method or "__call__")
 
     def chat_request(self, messages, settings):
-        settings = settings or {}
-        if settings.get("tools"):
+        call = parse_call_settings(settings)
+        if call.tools:
             logger.debug("The OpenAI chat signature has no tools column; tools are not sent")
+        # Every column of the signature must be given: unset settings take the signature's defaults
+        # (and "no limit" on output tokens becomes its default limit).
         row = {
             "messages": to_openai_messages(messages, allow_images=True),
-            "temperature": _float_or(settings.get("temperature"), 1.0),
-            "max_completion_tokens": int(settings.get("maxOutputTokens") or 1024),
-            "stop": list(settings.get("stopSequences") or []),
+            "temperature": _float_or(call.temperature, 1.0),
+            "max_completion_tokens": call.max_output_tokens or DEFAULT_MAX_COMPLETION_TOKENS,
+            "stop": list(call.stop_sequences),
             "n": 1,
             "stream": False,
-            "top_p": _float_or(settings.get("topP"), 1.0),
-            "frequency_penalty": _float_or(settings.get("frequencyPenalty"), 0.0),
-            "presence_penalty": _float_or(settings.get("presencePenalty"), 0.0),
+            "top_p": _float_or(call.top_p, 1.0),
+            "frequency_penalty": _float_or(call.frequency_penalty, 0.0),
+            "presence_penalty": _float_or(call.presence_penalty, 0.0),
         }
         return self.path, encode_rows([row])
 
