@@ -154,21 +154,60 @@ def _as_text(value):
     return value if isinstance(value, str) else json.dumps(value)
 
 
+class _DecodedObject(dict):
+    """A JSON object that the answer held as text; ``source`` is that text."""
+
+    source = ""
+
+
+class _DecodedArray(list):
+    """A JSON array that the answer held as text; ``source`` is that text."""
+
+    source = ""
+
+
 def _decode_nested(value):
-    """``value`` with JSON text inside it decoded, so a JSONPath can reach into it (pure)."""
-    value = maybe_json(value) if isinstance(value, str) and value.lstrip()[:1] in ("[", "{") else value
+    """``value`` with JSON text inside it decoded, so a JSONPath can reach into it (pure).
+
+    Decoded text keeps its ``source``: an answer found there is returned as the service wrote it.
+    """
+    source = value if isinstance(value, str) and value.lstrip()[:1] in ("[", "{") else None
+    if source is not None:
+        value = maybe_json(source)
     if isinstance(value, dict):
-        return {k: _decode_nested(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode_nested(v) for v in value]
-    return value
+        value = {k: _decode_nested(v) for k, v in value.items()}
+        kind = _DecodedObject
+    elif isinstance(value, list):
+        value = [_decode_nested(v) for v in value]
+        kind = _DecodedArray
+    else:
+        return value
+    if source is None:
+        return value
+    decoded = kind(value)
+    decoded.source = source
+    return decoded
 
 
-def _first(path, value, what):
+def _find(path, value, what):
     matches = path.find(_decode_nested(value))
     if not matches:
         raise MalformedResponseError("The answer has nothing at %s ('%s')." % (path, what))
-    return maybe_json(matches[0].value)
+    return matches[0].value
+
+
+def _first(path, value, what):
+    return maybe_json(_find(path, value, what))
+
+
+def _answer_text(path, value):
+    """The text at ``customAnswerPath``: text verbatim (even if it reads as JSON), anything else as JSON."""
+    found = _find(path, value, "customAnswerPath")
+    if isinstance(found, str):
+        return found
+    if isinstance(found, (_DecodedObject, _DecodedArray)):
+        return found.source
+    return json.dumps(found, ensure_ascii=False)
 
 
 class CustomProtocol(Protocol):
@@ -207,12 +246,9 @@ class CustomProtocol(Protocol):
 
     def parse_chat(self, payload, request=None):
         value = decode_rows(payload, 1)[0] if self.custom.body_format == "ROWS" else payload
-        text = _first(self.custom.answer_path, value, "customAnswerPath")
-        if not isinstance(text, str):
-            text = json.dumps(text)
         c = self.custom
         return Completion(
-            text=text, finish_reason="STOP",
+            text=_answer_text(c.answer_path, value), finish_reason="STOP",
             prompt_tokens=_int_at(c.prompt_tokens_path, value),
             completion_tokens=_int_at(c.completion_tokens_path, value),
         )
