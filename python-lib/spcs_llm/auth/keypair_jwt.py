@@ -13,6 +13,7 @@ import time
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ..errors import AuthError, ConfigError
 from .base import CachedToken, TokenProvider, post, refresh_time
@@ -26,7 +27,28 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 def load_private_key(pem, passphrase=None):
-    """Parse a PEM private key; ``ConfigError`` on ``keypair.privateKey`` says what is wrong."""
+    """Parse a PEM RSA private key; ``ConfigError`` on ``keypair.privateKey`` says what is wrong."""
+    key = _load_pem(pem, passphrase)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        # Snowflake key-pair authentication signs RS256 JWTs: an EC, DSA or Ed25519 key cannot.
+        raise ConfigError(
+            "keypair.privateKey",
+            "is %s key, but Snowflake key-pair authentication takes an RSA key. Generate one with "
+            "'openssl genrsa 2048 | openssl pkcs8 -topk8 -nocrypt' and register its public key with "
+            "ALTER USER ... SET RSA_PUBLIC_KEY." % _key_kind(key),
+        )
+    return key
+
+
+def _key_kind(key):
+    for kind, name in ((ec.EllipticCurvePrivateKey, "an EC"), (dsa.DSAPrivateKey, "a DSA"),
+                       (ed25519.Ed25519PrivateKey, "an Ed25519"), (ed448.Ed448PrivateKey, "an Ed448")):
+        if isinstance(key, kind):
+            return name
+    return "a %s" % type(key).__name__
+
+
+def _load_pem(pem, passphrase):
     data = pem.strip().encode("utf-8")
     password = passphrase.encode("utf-8") if passphrase else None
     try:

@@ -18,6 +18,7 @@ services do) are decoded first, so a path can reach inside them, e.g.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -27,6 +28,7 @@ from jsonpath_ng.ext import parse as parse_jsonpath
 from ..errors import ConfigError, InvalidInputError, MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
+from .answer_checks import float_vector, is_number, parses_answer
 from .base import Completion, Embeddings, Protocol
 from .dss_messages import to_openai_messages, to_text_turns
 from .dss_settings import parse_call_settings
@@ -189,11 +191,21 @@ def _decode_nested(value):
     return decoded
 
 
+def _matches(path, value, what):
+    """The values ``path`` finds in ``value``."""
+    try:
+        return [m.value for m in path.find(value)]
+    except RecursionError:
+        raise
+    except Exception:  # jsonpath-ng raises what its filters raise (e.g. comparing text with a number)
+        raise MalformedResponseError("'%s' (%s) cannot be applied to this answer." % (what, path)) from None
+
+
 def _find(path, value, what):
-    matches = path.find(_decode_nested(value))
+    matches = _matches(path, _decode_nested(value), what)
     if not matches:
         raise MalformedResponseError("The answer has nothing at %s ('%s')." % (path, what))
-    return matches[0].value
+    return matches[0]
 
 
 def _first(path, value, what):
@@ -244,6 +256,7 @@ class CustomProtocol(Protocol):
         body = encode_rows([row]) if self.custom.body_format == "ROWS" else row
         return self.custom.chat_path, body
 
+    @parses_answer
     def parse_chat(self, payload, request=None):
         value = decode_rows(payload, 1)[0] if self.custom.body_format == "ROWS" else payload
         c = self.custom
@@ -259,22 +272,26 @@ class CustomProtocol(Protocol):
                                                             for t in texts])
         return self.custom.embedding_path, fill(self.custom.embedding_template, {"texts": list(texts)})
 
+    @parses_answer
     def parse_embeddings(self, payload, count):
         path = self.custom.vectors_path
         if self.custom.body_format == "ROWS":
             vectors = [_first(path, row, "customEmbeddingPath") for row in decode_rows(payload, count)]
         else:
-            matches = [maybe_json(m.value) for m in path.find(payload)]
-            vectors = matches[0] if len(matches) == 1 and matches[0] and isinstance(matches[0][0], list) else matches
-        if len(vectors) != count or not all(isinstance(v, list) and v for v in vectors):
+            vectors = [maybe_json(v) for v in _matches(path, payload, "customEmbeddingPath")]
+            if len(vectors) == 1 and isinstance(vectors[0], list) and vectors[0] and isinstance(vectors[0][0], list):
+                vectors = vectors[0]  # the path found the list of vectors itself
+        if len(vectors) != count:
             raise MalformedResponseError("'customEmbeddingPath' found %d vectors for %d texts." % (len(vectors), count))
-        return Embeddings([[float(x) for x in v] for v in vectors])
+        return Embeddings([float_vector(v, "The vector at 'customEmbeddingPath'") for v in vectors])
 
 
 def _int_at(path, value):
+    """A token count at ``path``, or None when there is none or it is not a count."""
     if path is None:
         return None
-    matches = path.find(value)
-    if not matches or not isinstance(matches[0].value, (int, float)):
+    matches = _matches(path, value, "token count path")
+    count = matches[0] if matches else None
+    if not is_number(count) or not math.isfinite(count) or count < 0:
         return None
-    return int(matches[0].value)
+    return int(count)

@@ -19,8 +19,10 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
+from .. import json_codec
 from ..errors import InvalidInputError, MalformedResponseError
 from ..urls import method_path
+from .answer_checks import expect_list, expect_object, parses_answer
 from .base import Completion, Protocol
 from .dss_settings import parse_call_settings
 from .registry_rows import decode_rows, encode_rows, maybe_json
@@ -53,7 +55,7 @@ def _json_message(text):
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            value = json.loads(stripped)
+            value = json_codec.loads(stripped)
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
@@ -111,7 +113,7 @@ def _table_question_answering(messages, labels):
     table = given.get("table")
     if table is None and _system(messages):
         try:
-            table = json.loads(_system(messages))
+            table = json_codec.loads(_system(messages))
         except ValueError:
             raise InvalidInputError("table-question-answering: the system message must be the table as JSON "
                                     "({\"column\": [values], ...}).") from None
@@ -172,7 +174,11 @@ def _as_json(value):
 
 
 def _pick(items, keys):
-    return [{k: item.get(k) for k in keys if k in item} for item in items]
+    picked = []
+    for i, item in enumerate(expect_list(items, "The pipeline answer")):
+        item = expect_object(item, "The pipeline answer's item %d" % i)
+        picked.append({k: item[k] for k in keys if k in item})
+    return picked
 
 
 def _render_fill_mask(row):
@@ -208,7 +214,8 @@ def _render_table_question_answering(row):
 
 
 def _render_zero_shot(row):
-    labels, scores = _column("labels")(row), _column("scores")(row)
+    labels = expect_list(_column("labels")(row), "The classification answer's labels")
+    scores = expect_list(_column("scores")(row), "The classification answer's scores")
     return _as_json([{"label": label, "score": score} for label, score in zip(labels, scores)])
 
 
@@ -255,6 +262,7 @@ class PipelineTaskProtocol(Protocol):
         parse_call_settings(settings)
         return self.path, encode_rows([self.task.build(messages, self.candidate_labels)])
 
+    @parses_answer
     def parse_chat(self, payload, request=None):
         row = decode_rows(payload, 1)[0]
         return Completion(text=self.task.render(row), finish_reason="STOP")

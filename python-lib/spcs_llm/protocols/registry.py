@@ -4,11 +4,11 @@ Each method is at ``/<method>`` with ``_`` turned into ``-``; bodies use the row
 """
 
 import logging
-import math
 
 from ..errors import MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
+from .answer_checks import float_vector, optional_str, parses_answer
 from .base import Completion, Embeddings, Protocol
 from .dss_messages import to_openai_messages, to_text_turns
 from .dss_settings import parse_call_settings
@@ -39,13 +39,14 @@ class LegacyTextGenerationProtocol(Protocol):
             logger.debug("Settings %s cannot be sent to a text-generation pipeline service", ignored)
         return self.path, encode_rows([{"inputs": prompt}])
 
+    @parses_answer
     def parse_chat(self, payload, request=None):
         prompt = request["data"][0][1]["inputs"] if request else None
         out = maybe_json(column(decode_rows(payload, 1)[0], "outputs"))
         if isinstance(out, list) and out and isinstance(out[0], list):
             out = out[0]  # num_return_sequences > 1 nests one level deeper
         if isinstance(out, list) and out and isinstance(out[0], dict):
-            text = out[0].get("generated_text", "")
+            text = optional_str(out[0].get("generated_text"), "The text-generation answer's generated_text") or ""
         elif isinstance(out, str):
             text = out
         else:
@@ -57,6 +58,7 @@ class LegacyTextGenerationProtocol(Protocol):
     def embed_request(self, texts):
         return self.path, encode_rows([{"inputs": t} for t in texts])
 
+    @parses_answer
     def parse_embeddings(self, payload, count):
         vectors = [_vector(maybe_json(column(row, "outputs"))) for row in decode_rows(payload, count)]
         return Embeddings(vectors)
@@ -90,6 +92,7 @@ class RegistryOpenAIChatProtocol(Protocol):
         }
         return self.path, encode_rows([row])
 
+    @parses_answer
     def parse_chat(self, payload, request=None):
         row = decode_rows(payload, 1)[0]
         if not isinstance(row, dict):
@@ -113,6 +116,7 @@ class SentenceTransformersProtocol(Protocol):
     def embed_request(self, texts):
         return self.path, encode_rows([{"sentence": t} for t in texts])
 
+    @parses_answer
     def parse_embeddings(self, payload, count):
         vectors = [_vector(maybe_json(column(row, "output"))) for row in decode_rows(payload, count)]
         return Embeddings(vectors)
@@ -121,15 +125,7 @@ class SentenceTransformersProtocol(Protocol):
 def _vector(value):
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
         value = value[0]
-    if not isinstance(value, list) or not value:
-        raise MalformedResponseError("An embedding in the registry answer is not a list of numbers.")
-    try:
-        vector = [float(x) for x in value]
-    except (TypeError, ValueError):
-        raise MalformedResponseError("An embedding in the registry answer holds non-numbers.") from None
-    if not all(math.isfinite(x) for x in vector):
-        raise MalformedResponseError("An embedding in the registry answer holds NaN or infinity.")
-    return vector
+    return float_vector(value, "An embedding in the registry answer")
 
 
 def _float_or(value, default):
