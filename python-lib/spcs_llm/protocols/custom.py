@@ -29,7 +29,7 @@ from ..errors import ConfigError, InvalidInputError, MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
 from .answer_checks import float_vector, is_number, parses_answer
-from .base import Completion, Embeddings, Protocol
+from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings
 from .dss_messages import to_openai_messages, to_text_turns
 from .dss_settings import parse_call_settings
 from .registry_rows import decode_rows, encode_rows, maybe_json
@@ -222,7 +222,7 @@ def _answer_text(path, value):
     return json.dumps(found, ensure_ascii=False)
 
 
-class CustomProtocol(Protocol):
+class CustomProtocol(ChatProtocol, EmbeddingProtocol):
     """``CUSTOM``: request bodies from the admin's templates, answers found by JSONPath."""
 
     name = "CUSTOM"
@@ -235,7 +235,7 @@ class CustomProtocol(Protocol):
 
     def chat_request(self, messages, settings):
         if not self.supports_chat:
-            raise self._unsupported("completions (no 'customRequestTemplate')")
+            raise self.unsupported("completions (no 'customRequestTemplate')")
         call = parse_call_settings(settings)
         turns = to_text_turns(messages) if not any(m.images for m in messages) else None
         user = [m for m in messages if m.role == "user"]

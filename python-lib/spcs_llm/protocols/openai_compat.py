@@ -10,7 +10,7 @@ from .. import json_codec
 from ..errors import MalformedResponseError
 from .answer_checks import (expect_list, expect_object, float_vector, is_number, optional_list, optional_object,
                             optional_str, parses_answer)
-from .base import Completion, Embeddings, Protocol, dss_finish_reason
+from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings, dss_finish_reason
 from .dss_messages import to_openai_messages
 from .dss_settings import parse_call_settings
 
@@ -184,7 +184,7 @@ class ChatStreamParser:
         )
 
 
-class OpenAICompatibleProtocol(Protocol):
+class OpenAICompatibleProtocol(ChatProtocol, EmbeddingProtocol):
     """``OPENAI_COMPATIBLE``: custom containers speaking the OpenAI API."""
 
     name = "OPENAI_COMPATIBLE"

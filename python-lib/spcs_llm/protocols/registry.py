@@ -9,7 +9,7 @@ from ..errors import MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
 from .answer_checks import float_vector, optional_str, parses_answer
-from .base import Completion, Embeddings, Protocol
+from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings
 from .dss_messages import to_openai_messages, to_text_turns
 from .dss_settings import parse_call_settings
 from .openai_compat import parse_chat_completion
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_COMPLETION_TOKENS = 1024
 
 
-class LegacyTextGenerationProtocol(Protocol):
+class LegacyTextGenerationProtocol(ChatProtocol, EmbeddingProtocol):
     """``TEXT_GENERATION_*``: a Hugging Face ``text-generation`` pipeline, ``inputs`` -> ``outputs``.
 
     For embeddings it behaves like the Java plugin's sample embedding model: ``inputs`` ->
@@ -64,11 +64,10 @@ class LegacyTextGenerationProtocol(Protocol):
         return Embeddings(vectors)
 
 
-class RegistryOpenAIChatProtocol(Protocol):
+class RegistryOpenAIChatProtocol(ChatProtocol):
     """``REGISTRY_OPENAI_CHAT``: a registry model logged with ``OPENAI_CHAT_SIGNATURE`` (``__call__``)."""
 
     name = "REGISTRY_OPENAI_CHAT"
-    supports_embeddings = False
 
     def __init__(self, method=None):
         self.path = method_path(method or "__call__")
@@ -104,11 +103,10 @@ class RegistryOpenAIChatProtocol(Protocol):
         raise MalformedResponseError("The OpenAI-signature answer has no choices[0].message.")
 
 
-class SentenceTransformersProtocol(Protocol):
+class SentenceTransformersProtocol(EmbeddingProtocol):
     """``REGISTRY_SENTENCE_TRANSFORMERS``: ``encode``, ``sentence`` -> ``output`` (list of floats)."""
 
     name = "REGISTRY_SENTENCE_TRANSFORMERS"
-    supports_chat = False
 
     def __init__(self, method=None):
         self.path = method_path(method or "encode")
