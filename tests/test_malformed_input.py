@@ -223,3 +223,32 @@ def test_a_private_key_that_is_not_rsa_is_refused_in_set_config(env, kind, key):
     assert info.value.field == "keypair.privateKey"
     assert "%s key" % kind in str(info.value) and "takes an RSA key" in str(info.value)
     assert "PRIVATE KEY" not in str(info.value)
+
+
+# -- JSON user messages of the pipeline tasks ----------------------------------------------------
+
+
+def _pipeline_row(mode, content):
+    from spcs_llm.protocols.dss_messages import parse_messages
+    from spcs_llm.protocols.pipelines import PipelineTaskProtocol
+
+    messages = parse_messages({"messages": [{"role": "user", "content": json.dumps(content)}]})
+    return PipelineTaskProtocol(mode).chat_request(messages, {})[1]["data"][0][1]
+
+
+@pytest.mark.parametrize("mode, content, named", [
+    ("REGISTRY_ZERO_SHOT_CLASSIFICATION", {"sequences": "x", "candidate_labels": 5}, "'candidate_labels'"),
+    ("REGISTRY_ZERO_SHOT_CLASSIFICATION", {"sequences": ["x"], "candidate_labels": ["a"]}, "'sequences'"),
+    ("REGISTRY_QUESTION_ANSWERING", {"question": 5, "context": "c"}, "'question'"),
+    ("REGISTRY_TEXT_CLASSIFICATION", {"text": "t", "text_pair": {"a": 1}}, "'text_pair'"),
+    ("REGISTRY_SUMMARIZATION", {"documents": [1, 2]}, "'documents'"),
+])
+def test_json_fields_of_the_wrong_type_in_a_pipeline_message_are_refused_naming_the_field(mode, content, named):
+    with pytest.raises(InvalidInputError) as info:
+        _pipeline_row(mode, content)
+    assert named in str(info.value)
+
+
+def test_candidate_labels_given_as_one_text_are_comma_separated_labels():
+    row = _pipeline_row("REGISTRY_ZERO_SHOT_CLASSIFICATION", {"sequences": "x", "candidate_labels": "urgent, routine"})
+    assert row["candidate_labels"] == ["urgent", "routine"]

@@ -63,6 +63,25 @@ def _json_message(text):
     return None
 
 
+def _given_text(given, key, task):
+    """Field ``key`` of a JSON user message, which must be text (absent: None)."""
+    value = given.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError("%s: the message's JSON field '%s' must be text, got %s."
+                                % (task, key, "null" if value is None else type(value).__name__))
+    return value
+
+
+def _labels(value, task):
+    """Candidate labels: a list of texts, or one text of comma-separated labels (as the pipeline takes them)."""
+    if isinstance(value, str):
+        value = [label.strip() for label in value.split(",") if label.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(label, str) for label in value):
+        raise InvalidInputError("%s: 'candidate_labels' must be a list of texts, got %s."
+                                % (task, type(value).__name__))
+    return list(value)
+
+
 def _text_only(messages, task):
     for m in messages:
         if m.images:
@@ -75,7 +94,7 @@ def _single(column, task):
         text = _last_user(messages).text
         given = _json_message(text)
         if given is not None and column in given:
-            return {column: given[column]}
+            return {column: _given_text(given, column, task)}
         return {column: text}
     return build
 
@@ -84,8 +103,8 @@ def _question_answering(messages, labels):
     _text_only(messages, "question-answering")
     text = _last_user(messages).text
     given = _json_message(text) or {}
-    question = given.get("question", text if not given else None)
-    context = given.get("context") or _system(messages)
+    question = _given_text(given, "question", "question-answering") if given else text
+    context = _given_text(given, "context", "question-answering") or _system(messages)
     if not question or not context:
         raise InvalidInputError(
             "question-answering needs a question and a context: put the context in a system message and ask the "
@@ -97,8 +116,8 @@ def _zero_shot(messages, labels):
     _text_only(messages, "zero-shot-classification")
     text = _last_user(messages).text
     given = _json_message(text) or {}
-    sequences = given.get("sequences", text if not given else None)
-    candidates = given.get("candidate_labels") or list(labels or [])
+    sequences = _given_text(given, "sequences", "zero-shot-classification") if given else text
+    candidates = _labels(given.get("candidate_labels") or list(labels or []), "zero-shot-classification")
     if not sequences or not candidates:
         raise InvalidInputError(
             "zero-shot-classification needs candidate labels: set 'candidateLabels' (comma-separated) on the model, "
@@ -110,7 +129,7 @@ def _table_question_answering(messages, labels):
     _text_only(messages, "table-question-answering")
     text = _last_user(messages).text
     given = _json_message(text) or {}
-    query = given.get("query", text if not given else None)
+    query = _given_text(given, "query", "table-question-answering") if given else text
     table = given.get("table")
     if table is None and _system(messages):
         try:
@@ -122,7 +141,10 @@ def _table_question_answering(messages, labels):
         raise InvalidInputError(
             "table-question-answering needs a query and a table: put the table as JSON ({\"column\": [values]}) in "
             "a system message and the question in the user message, or send JSON {\"query\": ..., \"table\": {...}}.")
-    return {"query": query, "table": table if isinstance(table, str) else json.dumps(table)}
+    try:
+        return {"query": query, "table": json.dumps(table)}
+    except RecursionError:
+        raise InvalidInputError("table-question-answering: the table is nested too deeply.") from None
 
 
 def _text_classification(messages, labels):
@@ -130,8 +152,8 @@ def _text_classification(messages, labels):
     text = _last_user(messages).text
     given = _json_message(text)
     if given is not None and "text" in given:
-        row = {"text": given["text"]}
-        if given.get("text_pair"):
+        row = {"text": _given_text(given, "text", "text-classification")}
+        if _given_text(given, "text_pair", "text-classification"):
             row["text_pair"] = given["text_pair"]
         return row
     return {"text": text}
@@ -152,7 +174,7 @@ def _zero_shot_image(messages, labels):
                                 "URL (IMAGE_URI): send the image inline (IMAGE_INLINE) instead. The plugin does not "
                                 "fetch URLs.")
     given = _json_message(message.text) or {}
-    candidates = given.get("candidate_labels") or list(labels or [])
+    candidates = _labels(given.get("candidate_labels") or list(labels or []), "zero-shot-image-classification")
     if not candidates and message.text.strip() and not given:
         candidates = [c.strip() for c in message.text.split(",") if c.strip()]
     if not candidates:
