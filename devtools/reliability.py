@@ -8,7 +8,7 @@ import time
 from dss_harness import generate_keypair
 from standin_env import Env
 
-from bad_inputs import BAD_INPUTS, run_bad_input
+from bad_inputs import BAD_CALL_INPUTS, BAD_INPUTS, run_bad_call, run_bad_input
 from load_run import run_load
 from reliability_cases import CASES, run_case
 
@@ -49,6 +49,17 @@ def main():
         ok = isinstance(exc, error) and message in str(exc)
         failures += not ok
         print("| %s | %s `%s: %s` |" % (name, "✅" if ok else "❌", type(exc).__name__, str(exc)[:120].replace("|", "/")))
+    print("\n### Bad call settings, malformed messages and keys\n")
+    print("Each fails before any request is sent, naming the setting or the field.\n")
+    print("| input | error | requests |\n|---|---|---|")
+    for name, service, changes, query, settings, error, message in BAD_CALL_INPUTS:
+        before = env.standin.services[service].counters["requests"]
+        exc = run_bad_call(env, service, changes, query, settings)
+        sent = env.standin.services[service].counters["requests"] - before
+        ok = isinstance(exc, error) and message in str(exc) and sent == 0
+        failures += not ok
+        print("| %s | %s `%s: %s` | %d |" % (name, "✅" if ok else "❌", type(exc).__name__,
+                                             str(exc)[:120].replace("|", "/"), sent))
     env.stop()
     print("\nInvalid settings (non-HTTPS URLs, missing account URL, bad keys, parallelism 0 or 10,000, negative "
           "costs...) fail in `set_config` naming the field: `tests/test_settings.py`.")
