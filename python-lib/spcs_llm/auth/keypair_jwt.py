@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 
 from ..errors import AuthError, ConfigError
 from .base import CachedToken, TokenProvider, post, refresh_time
+from .pem import rebuild_pem
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def _key_kind(key):
 
 
 def _load_pem(pem, passphrase):
+    pem = rebuild_pem(pem)  # DSS may have turned the key's line breaks into spaces
     data = pem.strip().encode("utf-8")
     password = passphrase.encode("utf-8") if passphrase else None
     try:

@@ -11,6 +11,7 @@ from ..errors import MalformedResponseError
 from .answer_checks import (expect_list, expect_object, float_vector, is_number, optional_list, optional_object,
                             optional_str, parses_answer)
 from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings, dss_finish_reason
+from .rerank import OpenAIRerankProtocol
 from .dss_messages import to_openai_messages
 from .dss_settings import parse_call_settings
 
@@ -184,8 +185,8 @@ class ChatStreamParser:
         )
 
 
-class OpenAICompatibleProtocol(ChatProtocol, EmbeddingProtocol):
-    """``OPENAI_COMPATIBLE``: custom containers speaking the OpenAI API."""
+class OpenAICompatibleProtocol(ChatProtocol, EmbeddingProtocol, OpenAIRerankProtocol):
+    """``OPENAI_COMPATIBLE``: custom containers speaking the OpenAI API (and vLLM's ``/v1/rerank``)."""
 
     name = "OPENAI_COMPATIBLE"
     supports_streaming = True
