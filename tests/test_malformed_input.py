@@ -58,6 +58,18 @@ def test_answers_nested_as_deep_as_the_decoder_allows_are_malformed_not_a_crash(
             {"id": "c", "function": {"name": "f", "arguments": nested}}]}}]})
 
 
+def test_reranking_answers_nested_as_deep_as_the_decoder_allows_are_malformed_not_a_crash():
+    from spcs_llm.protocols.rerank import CrossEncoderProtocol, OpenAIRerankProtocol, TEIRerankProtocol
+
+    nested = json_codec.loads(deep(1024))
+    answers = [(OpenAIRerankProtocol(), {"results": [{"index": 0, "relevance_score": nested}]}),
+               (TEIRerankProtocol(), [{"index": 0, "score": nested}]),
+               (CrossEncoderProtocol(), {"data": [[0, {"score": nested}]]})]
+    for protocol, answer in answers:
+        with pytest.raises(MalformedResponseError):
+            protocol.parse_rerank(answer, 1)
+
+
 def test_json_text_too_deep_to_decode_inside_an_answer_stays_text():
     assert maybe_json(deep(5000)) == deep(5000)
     rows = {"data": [[0, {"outputs": deep(5000)}]]}

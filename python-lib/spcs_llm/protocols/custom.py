@@ -321,6 +321,7 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
                                                          for d in documents])
         return self.custom.rerank_path, fill(template, {"query": query, "documents": list(documents)})
 
+    @parses_answer
     def parse_rerank(self, payload, count):
         c = self.custom
         if c.body_format == "ROWS":
@@ -329,10 +330,10 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
             tokens = [_int_at(c.prompt_tokens_path, row) for row in rows]
             total = sum(tokens) if tokens and None not in tokens else None
         else:
-            scores = _all_at(c.scores_path, payload)
+            scores = _all_at(c.scores_path, payload, "customRerankScoresPath")
             total = _int_at(c.prompt_tokens_path, payload)
         if c.score_indices_path is not None and c.body_format == "JSON":
-            indices = _all_at(c.score_indices_path, payload)
+            indices = _all_at(c.score_indices_path, payload, "customRerankIndicesPath")
             if len(indices) != len(scores):
                 raise MalformedResponseError("'customRerankIndicesPath' found %d indices for %d scores."
                                              % (len(indices), len(scores)))
@@ -345,9 +346,9 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
         return Ranking(scores_from_results(results, count, ("score",), "customRerankScoresPath"), total)
 
 
-def _all_at(path, payload):
+def _all_at(path, payload, what):
     """Every value at ``path``; one match holding a list stands for its items (e.g. ``$.scores``)."""
-    found = [maybe_json(m.value) for m in path.find(_decode_nested(payload))]
+    found = [maybe_json(v) for v in _matches(path, _decode_nested(payload), what)]
     if len(found) == 1 and isinstance(found[0], list):
         return found[0]
     return found
