@@ -157,8 +157,7 @@ class Transport:
         if _is_auth_failure(response):
             _release(response)
             logger.info("Ingress refused the token (HTTP %d); refreshing it once", response.status_code)
-            self.auth.invalidate(token)
-            token = self.auth.get_token()
+            token = self.auth.renew(token)
             response = self._post(path, data, token, stream, accept)
             if _is_auth_failure(response):
                 _release(response)

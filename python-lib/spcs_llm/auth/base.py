@@ -79,6 +79,15 @@ class TokenProvider:
             if self._token is not None and self._token.value == rejected_value:
                 self._token.refresh_at = float("-inf")
 
+    def renew(self, rejected_value):
+        """A fresh token to replay with after the ingress refused ``rejected_value``.
+
+        A failure here fails only the call that got the refusal: nothing is remembered,
+        so the next call fetches again instead of failing without a request.
+        """
+        self.invalidate(rejected_value)
+        return self.get_token()
+
     def _fetch(self, stale):
         raise NotImplementedError
 

@@ -12,10 +12,16 @@ class PatTokenProvider(TokenProvider):
         self._pat = token
 
     def _fetch(self, stale):
-        if stale is not None:
-            raise AuthError(
-                "The SPCS ingress rejected the programmatic access token. It may be expired or revoked, "
-                "or its user's default role lacks USAGE on the service endpoint. Generate a new token "
-                "(ALTER USER ... ADD PROGRAMMATIC ACCESS TOKEN) and update the 'pat' preset."
-            )
         return CachedToken(self._pat)
+
+    def renew(self, rejected_value):
+        """No other token exists to replay with: the refused call fails, the PAT stays in use.
+
+        The refusal may be passing (a role granted a moment later, an ingress restarting),
+        so the next call sends the PAT again rather than failing without a request.
+        """
+        raise AuthError(
+            "The SPCS ingress rejected the programmatic access token. It may be expired or revoked, "
+            "or its user's default role lacks USAGE on the service endpoint. Generate a new token "
+            "(ALTER USER ... ADD PROGRAMMATIC ACCESS TOKEN) and update the 'pat' preset."
+        )
