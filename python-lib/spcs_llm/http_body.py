@@ -1,4 +1,4 @@
-"""Checks on HTTP answer bodies shared by the transport and the auth providers."""
+"""Checks on HTTP answers and headers shared by the transport, the auth providers and the settings."""
 
 
 def is_cut_short(headers, received):
@@ -15,3 +15,13 @@ def is_cut_short(headers, received):
     if headers.get("Content-Encoding", "identity").lower() not in ("", "identity"):
         return False
     return received < int(declared)
+
+
+def is_header_safe(token):
+    """True if ``token`` can go inside ``Snowflake Token="..."``: printable ASCII, no space, quote or backslash.
+
+    Anything else would either be refused by the HTTP stack, with the header's value (our
+    token) in its error message, or split the header.
+    """
+    return bool(token) and all(33 <= ord(c) <= 126 and c not in '"\\' for c in token)
+

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .errors import ConfigError
+from .http_body import is_header_safe
 from .sql_identifiers import check_identifier
 from .urls import host_of, normalize_base_url
 
@@ -239,12 +240,13 @@ def _credential(config, auth_mode):
         preset = _preset(config, "oauth")
         # The token may legitimately be absent when DSS validates the connection without
         # a user; calls then fail with a message telling the user to connect it.
-        return OAuthCredential(access_token=_text(preset.get("snowflake_oauth")))
+        return OAuthCredential(access_token=_header_safe(_text(preset.get("snowflake_oauth")), "oauth.snowflake_oauth"))
     if auth_mode == "PAT":
         preset = _preset(config, "pat")
         token = _text(preset.get("token"))
         if not token:
             raise ConfigError("pat.token", "is empty: paste the programmatic access token of the Snowflake user.")
+        _header_safe(token, "pat.token")
         return PatCredential(token=token, role=_text(preset.get("role")))
     preset = _preset(config, "keypair")
     account = _text(preset.get("account"))
@@ -263,6 +265,15 @@ def _credential(config, auth_mode):
     load_private_key(pem, passphrase)
     return KeyPairCredential(account=account, user=user, private_key_pem=pem, passphrase=passphrase,
                              role=_text(preset.get("role")))
+
+
+def _header_safe(token, name):
+    """``token`` if it can be sent in an HTTP header; else a ``ConfigError`` that names the field, not the value."""
+    if token is not None and not is_header_safe(token):
+        raise ConfigError(name, "holds a character a token cannot have (a line break, space, quote, backslash or "
+                                "non-ASCII character), so it cannot be sent in an HTTP header. Paste the token "
+                                "again, alone.")
+    return token
 
 
 def _preset(config, name):

@@ -29,11 +29,11 @@ from .errors import (
 )
 from .http_body import is_cut_short
 from .retry_policy import RetryPolicy, parse_retry_after
+from .server_text import clean, describe_error_body
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "dss-plugin-snowpark-container-services-llm"
-_MAX_MESSAGE = 500
 
 
 class Transport:
@@ -59,7 +59,7 @@ class Transport:
     def post_json(self, path, body):
         """POST ``body`` to ``path`` and return the decoded JSON answer, retrying within budget."""
         data = _encode(body)
-        return self._with_retries(lambda: self._post_json_once(path, data))
+        return self._with_retries(lambda: self._post_json_once(path, data, body))
 
     def stream_sse(self, path, body):
         """POST and yield each SSE ``data:`` payload (str) until ``[DONE]``.
@@ -71,7 +71,7 @@ class Transport:
         data = _encode(body)
 
         def open_stream():
-            items = self._stream_once(path, data)
+            items = self._stream_once(path, data, body)
             try:
                 return next(items), items
             except StopIteration:
@@ -118,9 +118,9 @@ class Transport:
         t = self.settings.transport
         return RetryPolicy(t.max_retries, t.retry_budget)
 
-    def _post_json_once(self, path, data):
+    def _post_json_once(self, path, data, request):
         # stream=True only defers the body, which read_body then takes in one read.
-        response = self._send(path, data, stream=True)
+        response = self._send(path, data, stream=True, request=request)
         with response:
             return self._json_answer(response, path)
 
@@ -128,8 +128,8 @@ class Transport:
         url = self.base_url + path
         return decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
 
-    def _stream_once(self, path, data):
-        response = self._send(path, data, stream=True, accept="text/event-stream")
+    def _stream_once(self, path, data, request):
+        response = self._send(path, data, stream=True, accept="text/event-stream", request=request)
         with response:
             content_type = response.headers.get("Content-Type", "")
             if "text/event-stream" not in content_type:
@@ -150,8 +150,11 @@ class Transport:
                 raise TransientServiceError("connection lost mid-stream: %s" % type(exc).__name__) from None
             raise TransientServiceError("the stream ended without its [DONE] marker")
 
-    def _send(self, path, data, stream, accept="application/json"):
-        """One authenticated POST; refreshes the token and replays once on an auth failure."""
+    def _send(self, path, data, stream, accept="application/json", request=None):
+        """One authenticated POST; refreshes the token and replays once on an auth failure.
+
+        ``request`` is the body as an object, only read to elide its input from an error message.
+        """
         token = self.auth.get_token()
         response = self._post(path, data, token, stream, accept)
         if _is_auth_failure(response):
@@ -160,14 +163,19 @@ class Transport:
             token = self.auth.renew(token)
             response = self._post(path, data, token, stream, accept)
             if _is_auth_failure(response):
+                message = self._server_text(response, request)
                 _release(response)
-                raise AuthError(_auth_failure_message(response, self.settings))
+                raise AuthError(_auth_failure_message(response, self.settings, message))
         if response.status_code >= 300:
             try:
-                raise_for_status(response, self.base_url + path, self.settings)
+                raise_for_status(response, self.base_url + path, self.settings, self._server_text(response, request))
             finally:
                 response.close()
         return response
+
+    def _server_text(self, response, request):
+        """The server's error message, safe for an exception or a log line (see ``server_text``)."""
+        return clean(describe_error_body(_content_or_empty(response), response.reason), self.auth.scrub, request)
 
     def _post(self, path, data, token, stream, accept):
         url = self.base_url + path
@@ -192,6 +200,11 @@ class Transport:
                 "No answer from %s within %g s (setting 'readTimeoutSeconds')." % (url, self.timeout[1])) from None
         except requests.exceptions.ConnectionError as exc:
             raise TransientServiceError("Connection to %s failed (%s)." % (url, _connection_reason(exc))) from None
+        except ValueError as exc:  # requests' InvalidHeader, or http.client's: their message holds the header's value
+            if not isinstance(exc, requests.exceptions.InvalidHeader) and "header" not in str(exc).lower():
+                raise
+            raise AuthError("The token cannot be sent in an HTTP header (it holds a line break, space, quote or "
+                            "non-ASCII character). Check the credential's preset.") from None
 
     def close(self):
         """Close pooled connections."""
@@ -266,11 +279,11 @@ def _is_auth_failure(response):
     return response.status_code == 401 or 300 <= response.status_code < 400
 
 
-def _auth_failure_message(response, settings):
+def _auth_failure_message(response, settings, message):
     if 300 <= response.status_code < 400:
         what = "redirected the request to the Snowflake login page (HTTP %d)" % response.status_code
     else:
-        what = "refused the token (HTTP 401: %s)" % server_message(response)
+        what = "refused the token (HTTP 401: %s)" % message
     return (
         "The SPCS ingress %s even after a fresh token was obtained. Check that authentication mode %s is right "
         "for this endpoint, that the user's role has USAGE on the service endpoint (GRANT SERVICE ROLE "
@@ -292,30 +305,12 @@ def _connection_reason(exc):
     return type(exc).__name__
 
 
-def server_message(response):
-    """The error text a server put in its answer, shortened, from JSON or plain text."""
-    content = _content_or_empty(response)
-    try:
-        payload = json_codec.loads(content)
-    except ValueError:
-        text = content.decode("utf-8", "replace").strip()
-        if text.startswith("<"):
-            return "an HTML page"
-        return text[:_MAX_MESSAGE] or (response.reason or "no message")
-    if isinstance(payload, dict):
-        err = payload.get("error")
-        if isinstance(err, dict):
-            return str(err.get("message") or err)[:_MAX_MESSAGE]
-        for key in ("message", "detail", "error"):
-            if payload.get(key):
-                return str(payload[key])[:_MAX_MESSAGE]
-    return str(payload)[:_MAX_MESSAGE]
+def raise_for_status(response, url, settings, message):
+    """Translate an error status into the right exception (retryable or not), with the fix.
 
-
-def raise_for_status(response, url, settings):
-    """Translate an error status into the right exception (retryable or not), with the fix."""
+    ``message`` is the server's text, already cleaned (``Transport._server_text``).
+    """
     status = response.status_code
-    message = server_message(response)
     if status == 429:
         raise TransientServiceError(
             "The service is rate limiting requests (HTTP 429: %s). Lower 'maxParallelism' if this persists."

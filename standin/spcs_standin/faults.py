@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 # One-shot fault names: "429", "502", "503", "504", "500", "400", "413", "reset", "slow",
 # "cut" (connection reset after cut_after_chunks stream events, or half-way through a plain
 # answer), "malformed", "html", "login-redirect", "401".
+# Servers that quote what they were sent: "echo-auth" (an error of status echo_status whose
+# plain-text body lists the request's headers, Authorization included, as a debugging proxy
+# does), "401-token" (a 401 whose message quotes the token), "422-echo" (a FastAPI/pydantic
+# validation error whose "input" repeats the request's input, as infinity does).
 TRANSIENT_MIX = ("429", "502", "503", "504", "reset")
 
 
@@ -22,6 +26,7 @@ class Faults:
     cut_after_chunks: int = 3
     max_batch: int = 0  # embedding batches above this get 413 (0: no limit)
     max_body_bytes: int = 0  # request bodies above this get 413, as an ingress limit would (0: none)
+    echo_status: int = 400  # status of the "echo-auth" answer (502 makes it a retried failure)
     seed: int = 1234
 
     def __post_init__(self):

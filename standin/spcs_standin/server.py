@@ -185,7 +185,7 @@ class _IngressHandler(_Handler):
                        headers={"Retry-After": "1"})
             return
         fault = service.faults.next()
-        if fault and self._apply_fault(fault):
+        if fault and self._apply_fault(fault, body):
             return
         reply = service.handle(path, body)
         if reply.events is not None:
@@ -193,7 +193,7 @@ class _IngressHandler(_Handler):
         else:
             self._send(reply.status, reply.body, headers=reply.headers, cut=(fault == "cut"))
 
-    def _apply_fault(self, fault):
+    def _apply_fault(self, fault, body):
         """Send the fault's answer; False for faults that shape the normal answer instead."""
         if fault == "cut":
             return False
@@ -204,6 +204,18 @@ class _IngressHandler(_Handler):
             self._send(int(fault), {"message": "Injected HTTP %s." % fault})
         elif fault == "401":
             self._send(401, {"message": "Unauthorized: expired token."})
+        elif fault == "echo-auth":
+            listing = "\n".join("%s: %s" % (k, v) for k, v in self.headers.items())
+            self._send(service.faults.echo_status, "Request refused by the proxy. Headers received:\n" + listing,
+                       "text/plain")
+        elif fault == "401-token":
+            match = _AUTH.match(self.headers.get("Authorization", ""))
+            self._send(401, {"message": "Token %s is not valid for this endpoint." % (match.group(1) if match else "")})
+        elif fault == "422-echo":
+            echoed = body.get("input", body.get("messages")) if isinstance(body, dict) else body
+            self._send(422, {"detail": [{"type": "too_long", "loc": ["body", "input"],
+                                         "msg": "List should have at most 1 item after validation",
+                                         "input": echoed}]})
         elif fault == "reset":
             self._reset()
         elif fault == "slow":

@@ -3,12 +3,14 @@
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import requests
 
 from ..errors import AuthError, TransientServiceError
-from ..http_body import is_cut_short
+from ..http_body import is_cut_short, is_header_safe
+from ..server_text import Scrubber
 from ..single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,19 @@ class TokenProvider:
         self._token = None
         self._flight = SingleFlight()
         self.exchanges = 0
+        # Tokens this provider obtained lately: a server may echo an old one too.
+        self._issued = deque(maxlen=16)
+        self.scrub = Scrubber(self.known_secrets)
+
+    def known_secrets(self):
+        """Every secret this provider holds or obtained lately, for ``Scrubber``."""
+        return list(self._issued) + list(self._credential_secrets())
+
+    def _credential_secrets(self):
+        return ()
+
+    def _remember(self, *values):
+        self._issued.extend(v for v in values if v)
 
     def _valid(self, token):
         return token is not None and self._clock() < token.refresh_at
@@ -68,6 +83,10 @@ class TokenProvider:
         if self._valid(current):  # renewed by the flight that just ended
             return current
         fresh = self._fetch(current)
+        self._remember(fresh.value)
+        if not is_header_safe(fresh.value):
+            raise AuthError("Snowflake returned a token that cannot be sent in an HTTP header (it holds a space, "
+                            "quote or non-ASCII character); check 'snowflakeAccountUrl'.")
         with self._lock:
             self._token = fresh
             self.exchanges += 1

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from ..errors import AuthError, CredentialExpiredError
+from ..server_text import clean
 from .base import CachedToken, TokenProvider, authorization_header, post, refresh_time
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ class OAuthSessionTokenProvider(TokenProvider):
         self._timeout = timeout
         self._verify = verify
         self._master = None  # CachedToken of the master token
+
+    def _credential_secrets(self):
+        return (self._access_token or "",)
 
     def _fetch(self, stale):
         master = self._master
@@ -68,12 +72,13 @@ class OAuthSessionTokenProvider(TokenProvider):
             post(self._session, url, self._timeout, self._verify, "logging in to Snowflake with OAuth",
                  json=body, params=params),
             "logging in to Snowflake with OAuth",
-            on_code=_login_error,
+            on_code=_login_error, scrub=self.scrub,
         )
         now = self._clock()
         session_life = float(data.get("validityInSeconds") or 3600)
         master_life = float(data.get("masterValidityInSeconds") or 4 * 3600)
         if data.get("masterToken"):
+            self._remember(data["masterToken"])
             self._master = CachedToken(data["masterToken"], refresh_time(now, master_life), now + master_life)
         logger.info("Logged in to Snowflake with OAuth; session token valid %.0f s", session_life)
         return CachedToken(data["token"], refresh_time(now, session_life), now + session_life)
@@ -86,12 +91,13 @@ class OAuthSessionTokenProvider(TokenProvider):
             headers={"Authorization": authorization_header(master.value)},
             params={"requestId": str(uuid.uuid4())},
         )
-        data = _snowflake_data(response, "renewing the Snowflake session", on_code=_raise_code)
+        data = _snowflake_data(response, "renewing the Snowflake session", on_code=_raise_code, scrub=self.scrub)
         now = self._clock()
         token = data.get("sessionToken") or data.get("token")
         life = float(data.get("validityInSecondsST") or data.get("validityInSeconds") or 3600)
         if data.get("masterToken"):
             master_life = float(data.get("validityInSecondsMT") or data.get("masterValidityInSeconds") or 4 * 3600)
+            self._remember(data["masterToken"])
             self._master = CachedToken(data["masterToken"], refresh_time(now, master_life), now + master_life)
         logger.info("Renewed the Snowflake session token; valid %.0f s", life)
         return CachedToken(token, refresh_time(now, life), now + life)
@@ -118,7 +124,7 @@ def _login_error(code, message):
     )
 
 
-def _snowflake_data(response, what, on_code):
+def _snowflake_data(response, what, on_code, scrub):
     """The ``data`` of a Snowflake session API answer, or the error it carries."""
     try:
         payload = response.json()
@@ -132,7 +138,7 @@ def _snowflake_data(response, what, on_code):
         )
     if payload.get("success") is False or response.status_code >= 400:
         code = str(payload.get("code") or response.status_code)
-        message = str(payload.get("message") or "no message")
+        message = clean(str(payload.get("message") or "no message"), scrub)
         on_code(code, message)
     data = payload.get("data") or {}
     if not isinstance(data, dict) or not (data.get("token") or data.get("sessionToken")):

@@ -14,6 +14,9 @@ class PatTokenProvider(TokenProvider):
     def _fetch(self, stale):
         return CachedToken(self._pat)
 
+    def _credential_secrets(self):
+        return (self._pat,)
+
     def renew(self, rejected_value):
         """No other token exists to replay with: the refused call fails, the PAT stays in use.
 
