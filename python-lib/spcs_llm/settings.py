@@ -88,6 +88,7 @@ class TransportSettings:
     max_retries: int = 6
     verify_tls: bool = True
     ca_bundle: Optional[str] = None
+    max_response_bytes: int = 256 * 1024 * 1024  # decoded size of one answer (maxResponseMegabytes)
 
     @property
     def verify(self):
@@ -171,6 +172,7 @@ def parse_settings(config, plugin_config=None):
         max_retries=_int(config, "maxRetries", 6, 0, 100),
         verify_tls=_bool(config, "verifyTls", True),
         ca_bundle=_ca_bundle(config),
+        max_response_bytes=int(_float(config, "maxResponseMegabytes", 256.0, 0.001, 16384) * 1024 * 1024),
     )
     costs = CostSettings(
         credits_per_hour=_float(config, "spcsCreditsPerHourCost", 0.0, 0, None),

@@ -40,6 +40,7 @@ class Account:
     name: str = "STANDIN-ACCOUNT"
     config: AccountConfig = field(default_factory=AccountConfig)
     clock: object = time.monotonic
+    trickle_seconds: float = 0.0  # a slow account: every answer sent one byte at a time, this far apart
 
     def __post_init__(self):
         self._lock = threading.Lock()

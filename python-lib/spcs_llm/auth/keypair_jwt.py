@@ -116,13 +116,13 @@ class KeyPairTokenProvider(TokenProvider):
         # Key material line by line: a server quoting part of a PEM quotes lines.
         return [line for line in c.private_key_pem.split() if len(line) >= 16] + [c.passphrase or ""]
 
-    def _fetch(self, stale):
+    def _fetch(self, stale, deadline):
         assertion = build_jwt(self._credential.account, self._credential.user, self._key, now=self._wall_clock())
         self._remember(assertion)
         url = self._account_url + "/oauth/token"
         what = "exchanging the key-pair JWT for an ingress token"
         response = post(
-            self._session, url, self._timeout, self._verify, what,
+            self._session, url, self._timeout, self._verify, what, deadline,
             data={
                 "grant_type": GRANT_TYPE,
                 "assertion": assertion,

@@ -43,16 +43,16 @@ class OAuthSessionTokenProvider(TokenProvider):
     def _credential_secrets(self):
         return (self._access_token or "",)
 
-    def _fetch(self, stale):
+    def _fetch(self, stale, deadline):
         master = self._master
         if stale is not None and master is not None and self._clock() < master.expires_at:
             try:
-                return self._renew(stale, master)
+                return self._renew(stale, master, deadline)
             except _SnowflakeCodeError as exc:
                 logger.info("Session renewal refused (code %s); logging in again", exc.code)
-        return self._login()
+        return self._login(deadline)
 
-    def _login(self):
+    def _login(self, deadline):
         if not self._access_token:
             raise CredentialExpiredError(
                 "No Snowflake OAuth access token is available for this DSS user. " + RECONNECT_HINT
@@ -70,7 +70,7 @@ class OAuthSessionTokenProvider(TokenProvider):
         params = {"request_id": str(uuid.uuid4())}
         data = _snowflake_data(
             post(self._session, url, self._timeout, self._verify, "logging in to Snowflake with OAuth",
-                 json=body, params=params),
+                 deadline, json=body, params=params),
             "logging in to Snowflake with OAuth",
             on_code=_login_error, scrub=self.scrub,
         )
@@ -83,10 +83,10 @@ class OAuthSessionTokenProvider(TokenProvider):
         logger.info("Logged in to Snowflake with OAuth; session token valid %.0f s", session_life)
         return CachedToken(data["token"], refresh_time(now, session_life), now + session_life)
 
-    def _renew(self, stale, master):
+    def _renew(self, stale, master, deadline):
         url = self._account_url + "/session/token-request"
         response = post(
-            self._session, url, self._timeout, self._verify, "renewing the Snowflake session",
+            self._session, url, self._timeout, self._verify, "renewing the Snowflake session", deadline,
             json={"oldSessionToken": stale.value, "requestType": "RENEW"},
             headers={"Authorization": authorization_header(master.value)},
             params={"requestId": str(uuid.uuid4())},

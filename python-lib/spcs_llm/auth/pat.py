@@ -11,13 +11,13 @@ class PatTokenProvider(TokenProvider):
         super().__init__(**kwargs)
         self._pat = token
 
-    def _fetch(self, stale):
+    def _fetch(self, stale, deadline):
         return CachedToken(self._pat)
 
     def _credential_secrets(self):
         return (self._pat,)
 
-    def renew(self, rejected_value):
+    def renew(self, rejected_value, deadline=None):
         """No other token exists to replay with: the refused call fails, the PAT stays in use.
 
         The refusal may be passing (a role granted a moment later, an ingress restarting),
