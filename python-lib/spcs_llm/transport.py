@@ -63,7 +63,8 @@ class Transport:
         if settings.auto_resume is not None:
             from .auto_resume import AutoResumer
 
-            self.resumer = AutoResumer(settings)
+            self.resumer = AutoResumer(settings, session=getattr(self.auth, "snowflake_session", None),
+                                       scrub=self.auth.scrub)
 
     # -- public API ------------------------------------------------------------------
 

@@ -43,6 +43,17 @@ class OAuthSessionTokenProvider(TokenProvider):
     def _credential_secrets(self):
         return (self._access_token or "",)
 
+    def snowflake_session(self):
+        """(session token, master token) of the session this provider holds, if both are still valid; else None.
+
+        The access token DSS gave the model lives about ten minutes, the session an hour:
+        auto-resume opens its SQL connection with the session when it can.
+        """
+        token, master, now = self._token, self._master, self._clock()
+        if token is None or master is None or now >= token.expires_at or now >= master.expires_at:
+            return None
+        return token.value, master.value
+
     def _fetch(self, stale, deadline):
         master = self._master
         if stale is not None and master is not None and self._clock() < master.expires_at:
