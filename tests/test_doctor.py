@@ -91,3 +91,35 @@ def test_serving_check_does_not_judge_a_service_too_quick_to_measure(env):
     checks, fields = run_checks(env.config("openai", "PAT"), capability="embedding")
     check, = [c for c in checks if c.step == "serving"]
     assert check.ok and "too quick to tell" in check.detail and "coalesceWaitMs" not in fields
+
+
+def test_streaming_check_for_chat_models(env):
+    checks, _ = run_checks(env.config("openai", "PAT"), capability="chat")
+    streaming, = [c for c in checks if c.step == "streaming"]
+    assert streaming.ok and "streamed in 8 chunks" in streaming.detail
+    assert "chunks add up to the same text as the answer above" in streaming.detail
+
+
+def test_streaming_check_of_a_mode_that_cannot_stream(env):
+    checks, _ = run_checks(env.config("openai-chat-sig", "PAT"), capability="chat")
+    streaming, = [c for c in checks if c.step == "streaming"]
+    assert streaming.ok and "does not stream: the answer arrives as one chunk" in streaming.detail
+
+
+
+def test_detects_each_reranking_protocol_and_runs_a_test_ranking(env, monkeypatch):
+    monkeypatch.setenv("SNOWFLAKE_PAT", env.pat)
+    for name, kind, mode in (("vllm-rerank", "openai-rerank", "OPENAI_COMPATIBLE"),
+                             ("tei-rerank", "tei-rerank", "TEXT_EMBEDDINGS_INFERENCE"),
+                             ("cross-encoder", "registry-cross-encoder", "REGISTRY_CROSS_ENCODER")):
+        env.standin.add_service(Service(name, kind))
+        out = io.StringIO()
+        assert main(["--endpoint", env.standin.url(name)], stream=out) == 0, out.getvalue()
+        text = out.getvalue()
+        assert '"modelHandlingMode": "%s"' % mode in text
+        assert "speaks %s (reranking)" % mode in text and "test reranking" in text and "ranked 2 documents" in text
+
+
+def test_reranking_capability_on_a_chat_endpoint_is_named(env):
+    (step, detail, fix), = failed(run_checks(env.config("openai", "PAT"), capability="reranking")[0])
+    assert step == "protocol" and "not in any protocol" in detail

@@ -4,7 +4,8 @@ Kinds: ``openai`` (``/v1/chat/completions`` with SSE, ``/v1/embeddings``),
 ``registry-text-generation`` (``/predict``, ``inputs`` -> ``outputs`` JSON text),
 ``registry-legacy-embedding`` (``/predict``, ``inputs`` -> ``outputs`` vector as text),
 ``registry-openai-chat`` (``/--call--``, OpenAI chat signature),
-``registry-sentence-transformers`` (``/encode``, ``sentence`` -> ``output``).
+``registry-sentence-transformers`` (``/encode``, ``sentence`` -> ``output``); rerankers in
+``rerank.py`` (``openai-rerank``, ``tei-rerank``, ``registry-cross-encoder``).
 """
 
 import json
@@ -14,12 +15,12 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-from . import chat, pipelines
+from . import chat, pipelines, rerank
 from .embedders import get_embedder
 from .faults import Faults
 
 KINDS = ("openai", "registry-text-generation", "registry-legacy-embedding", "registry-openai-chat",
-         "registry-sentence-transformers", "registry-pipeline", "tgi-native")
+         "registry-sentence-transformers", "registry-pipeline", "tgi-native") + rerank.KINDS
 
 
 class Reply:
@@ -61,6 +62,7 @@ class Service:
     suspended: bool = False
     resume_at: float = None  # auto-resume time (monotonic), if suspended with a delay
     record: int = 200  # how many requests to keep for inspection
+    streams: bool = True  # False: answers "stream": true with one JSON body, as some servers do
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -125,6 +127,10 @@ class Service:
             return Reply(404, {"error": {"message": "Not found: %s" % path}})
         if self.kind == "tgi-native":
             return self._tgi_native(path, body)
+        if self.kind == "openai-rerank":
+            return Reply(*rerank.openai_rerank(self, path, body))
+        if self.kind == "tei-rerank":
+            return Reply(*rerank.tei_rerank(self, path, body))
         expected = self.method or {"registry-openai-chat": "/--call--", "registry-pipeline": "/--call--",
                                    "registry-sentence-transformers": "/encode"}.get(self.kind, "/predict")
         if path != expected:
@@ -138,6 +144,7 @@ class Service:
             "registry-openai-chat": self._registry_openai_chat,
             "registry-sentence-transformers": self._sentence_transformers,
             "registry-pipeline": self._pipeline,
+            "registry-cross-encoder": lambda r: Reply(*rerank.cross_encoder_rows(self, r)),
         }[self.kind]
         return handler(rows)
 
@@ -183,7 +190,7 @@ class Service:
         usage = {"prompt_tokens": p_tokens, "completion_tokens": len(tokens) + (len(tool_calls) if tool_calls else 0)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         ident = "chatcmpl-" + uuid.uuid4().hex[:12]
-        if body.get("stream"):
+        if body.get("stream") and self.streams:
             return Reply(events=self._chat_events(ident, tokens, tool_calls, finish, usage,
                                                   (body.get("stream_options") or {}).get("include_usage")))
         self._sleep()
