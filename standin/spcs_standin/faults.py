@@ -42,6 +42,7 @@ class Faults:
     bomb_megabytes: int = 64
     close_delimited: bool = False
     gate_after: int = None
+    usage_override: dict = None  # replaces keys of the OpenAI usage object (odd counts: "12", -1, NaN...)
     gate_timeout: float = 10.0
     seed: int = 1234
 
