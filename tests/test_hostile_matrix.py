@@ -12,14 +12,10 @@ def test_hostile_case(env, case, caplog):
     result, error, requests = run_case(env, case)
     env.account.trickle_seconds = 0.0
     env.standin.services[case.service].faults.gate.set()
-    if case.error is None:
-        assert error is None, "%s: %r" % (case.name, error)
-        assert result["text"] == "Turn 1. You said: hello there"
-    else:
-        assert isinstance(error, case.error), "%s: got %r" % (case.name, error)
-        assert case.message in str(error)
-    if case.requests is not None:
-        assert requests == case.requests
+    stated = (error is None and result["text"] == "Turn 1. You said: hello there") if case.error is None else (
+        isinstance(error, case.error) and case.message in str(error))
+    assert stated, "%s: got %r" % (case.name, error)
+    assert case.requests is None or requests == case.requests
     assert shown_secrets(env, error, *[r.getMessage() for r in caplog.records]) == []
 
 
