@@ -8,7 +8,7 @@ from spcs_llm.errors import AuthError
 from spcs_llm.settings import parse_settings
 
 
-def test_auto_resume_uses_the_models_session_once_the_access_token_has_expired(env):
+def test_auto_resume_uses_the_models_session_once_the_access_token_has_expired(env, caplog):
     env.standin.sql.resume_seconds = 0.2
     llm = make_llm(env.config("openai", "OAUTH", autoResume=True, autoResumePollSeconds=0.05))
     assert ask(llm)["text"]  # logged in: the model holds a session (an hour) beside the access token (minutes)
@@ -18,6 +18,8 @@ def test_auto_resume_uses_the_models_session_once_the_access_token_has_expired(e
     assert [s for s in env.standin.sql.statements if s.startswith("ALTER SERVICE")] == [
         "ALTER SERVICE ML.SERVING.OPENAI RESUME"]
     assert ask(llm)["text"]  # the session was not logged out by the SQL connection
+    logged = "\n".join(r.getMessage() for r in caplog.records)  # the connector logs at DEBUG
+    assert [t for t in list(env.account._tokens) + [env.oauth_token] if t in logged] == []
 
 
 def test_auto_resume_with_no_credential_able_to_open_a_session_raises_our_error_naming_cause_and_fix(env):

@@ -3,7 +3,10 @@
 One ``Transport`` per model owns a ``requests.Session`` whose pool holds as many
 keep-alive connections as the model's parallelism, so concurrent calls never queue for a
 socket. Every request is authenticated; a login redirect or a 401 triggers one token
-refresh and one replay; transient failures are retried by ``RetryPolicy``.
+refresh and one replay; transient failures are retried by ``RetryPolicy``. A call, its
+retries and its token exchanges included, ends by its ``Deadline``; bodies are read by
+``BodyReader`` (size limit, SSE lines as they arrive); server text reaches an error only
+through ``server_text.clean``.
 """
 
 import logging
