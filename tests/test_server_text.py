@@ -87,3 +87,22 @@ def test_the_scrubber_masks_token_shaped_text_it_was_never_told_about():
     for secret in ("ETMsDgAAAXyz", "abcdefgh12345678", jwt, "master-abcdefghijkl", "MIIEvQIBADANBg",
                    "known-secret-value"):
         assert secret not in scrubbed
+
+
+def test_a_token_endpoint_quoting_our_jwt_puts_no_jwt_in_errors_or_logs(env, caplog):
+    import jwt as pyjwt
+
+    env.account.echo_assertions = True
+    llm = make_llm(env.config("openai", "KEYPAIR_JWT"))
+    with pytest.raises(AuthError) as refused:
+        ask(llm)
+    assert "Assertion received: [redacted]" in str(refused.value)
+    sent = [r.getMessage() for r in caplog.records]
+    # Any three base64url runs joined by dots that decode as a JWT would be ours.
+    for text in [str(refused.value)] + sent:
+        for word in text.replace('"', " ").split():
+            try:
+                pyjwt.decode(word, options={"verify_signature": False})
+            except pyjwt.PyJWTError:
+                continue
+            raise AssertionError("a JWT was shown: %s" % text[:80])
