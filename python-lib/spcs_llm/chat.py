@@ -12,7 +12,7 @@ from .client import ModelClient
 from .modes import CHAT
 from .protocols.dss_messages import parse_messages
 from .protocols.dss_settings import parse_call_settings
-from .tokens import estimate_tokens
+from .tokens import count_or_estimate, estimate_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +65,11 @@ class ChatClient(ModelClient):
 
 def _response(messages, completion, bill):
     """The DSS response keys for ``completion`` (cost added once the bill is settled)."""
-    prompt_tokens = completion.prompt_tokens
-    completion_tokens = completion.completion_tokens
-    estimated = prompt_tokens is None or completion_tokens is None
-    if prompt_tokens is None:
-        prompt_tokens = sum(estimate_tokens(m.text) for m in messages)
-    if completion_tokens is None:
-        completion_tokens = estimate_tokens(completion.text)
+    prompt_tokens, prompt_estimated = count_or_estimate(
+        completion.prompt_tokens, lambda: sum(estimate_tokens(m.text) for m in messages))
+    completion_tokens, completion_estimated = count_or_estimate(
+        completion.completion_tokens, lambda: estimate_tokens(completion.text))
+    estimated = prompt_estimated or completion_estimated
     bill.tokens(prompt_tokens, completion_tokens)
     response = {
         "text": completion.text,
