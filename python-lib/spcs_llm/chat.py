@@ -12,8 +12,9 @@ from .client import ModelClient
 from .errors import RequestRejectedError
 from .modes import CHAT
 from .protocols.dss_messages import parse_messages
+from .protocols.dss_settings import parse_call_settings
 from .protocols.optional_params import OPTIONAL, refused_parameters, without
-from .tokens import estimate_tokens, server_token_count
+from .tokens import count_or_estimate, estimate_tokens, usage_count
 
 logger = logging.getLogger(__name__)
 _END = object()
@@ -31,12 +32,12 @@ class ChatClient(ModelClient):
 
     def complete(self, query, settings, trace=None):
         """A DSS completion response dict for ``query``."""
-        return self._complete(parse_messages(query), settings or {}, trace)
+        return self._complete(parse_messages(query), parse_call_settings(settings), trace)
 
     def stream(self, query, settings, trace=None):
         """Yield DSS ``{"chunk": ...}`` items as the answer arrives, then one ``{"footer": ...}``."""
         messages = parse_messages(query)
-        settings = settings or {}
+        settings = parse_call_settings(settings)
         if not self.protocol.supports_streaming:
             response = self._complete(messages, settings, trace)
             for item in _stream_items(response):
@@ -57,6 +58,7 @@ class ChatClient(ModelClient):
             yield item
 
     def _complete(self, messages, settings, trace):
+        """``settings``: the call's ``CallSettings``, validated once per call."""
         path, body = self.protocol.chat_request(messages, settings)
         with self.bill() as bill:
             with self.span(trace, "spcs-completion", path) as span:
@@ -67,7 +69,6 @@ class ChatClient(ModelClient):
             response = _response(messages, completion, bill)
         response["estimatedCost"] = bill.cost
         return response
-
 
     # -- optional parameters the server does not know -----------------------------------
 
@@ -111,16 +112,13 @@ class ChatClient(ModelClient):
 
 def _response(messages, completion, bill):
     """The DSS response keys for ``completion`` (cost added once the bill is settled)."""
-    prompt_tokens = completion.prompt_tokens
-    completion_tokens = completion.completion_tokens
-    if completion_tokens is not None and server_token_count(completion_tokens, [completion.text]) is None:
-        # A counter that cannot count the answer is not trusted for the prompt either.
-        prompt_tokens = completion_tokens = None
-    estimated = prompt_tokens is None or completion_tokens is None
-    if prompt_tokens is None:
-        prompt_tokens = sum(estimate_tokens(m.text) for m in messages)
-    if completion_tokens is None:
-        completion_tokens = estimate_tokens(completion.text)
+    completion_tokens, completion_estimated = count_or_estimate(
+        completion.completion_tokens, lambda: estimate_tokens(completion.text), [completion.text])
+    # A counter that cannot count the answer (characters, not tokens) is not trusted for the prompt either.
+    miscounted = usage_count(completion.completion_tokens) is not None and completion_estimated
+    prompt_tokens, prompt_estimated = count_or_estimate(
+        None if miscounted else completion.prompt_tokens, lambda: sum(estimate_tokens(m.text) for m in messages))
+    estimated = prompt_estimated or completion_estimated
     bill.tokens(prompt_tokens, completion_tokens)
     response = {
         "text": completion.text,

@@ -12,7 +12,7 @@ from .client import ModelClient
 from .embedding_batcher import EmbeddingBatcher
 from .errors import InvalidInputError, PayloadTooLargeError
 from .modes import EMBEDDING
-from .tokens import estimate_tokens, server_token_count
+from .tokens import count_or_estimate, estimate_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +56,9 @@ class EmbeddingClient(ModelClient):
             logger.info("Batch of %d texts too large for the service; splitting it", len(texts))
             left, right = self._embed_batch(texts[:half]), self._embed_batch(texts[half:])
             return left[0] + right[0], left[1] + right[1], left[2] or right[2]
-        tokens = server_token_count(result.prompt_tokens, texts)
-        if tokens is None:
-            return result.vectors, sum(estimate_tokens(t) for t in texts), True
-        return result.vectors, tokens, False
+        tokens, estimated = count_or_estimate(result.prompt_tokens, lambda: sum(estimate_tokens(t) for t in texts),
+                                              texts)
+        return result.vectors, tokens, estimated
 
     def close(self):
         self.batcher.close()

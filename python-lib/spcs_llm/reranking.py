@@ -17,7 +17,7 @@ from .embedding_batcher import _merge, plan_batches  # a piece's scores merge as
 from .errors import InvalidInputError, RequestRejectedError
 from .modes import RERANKING
 from .protocols.rerank import document_text, parts_text, refused_as_too_large
-from .tokens import estimate_tokens, server_token_count
+from .tokens import count_or_estimate, estimate_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +97,10 @@ class RerankingClient(ModelClient):
             half = len(documents) // 2
             logger.info("A request of %d documents was refused as too large; splitting it", len(documents))
             return _merge([self._send(query, documents[:half]), self._send(query, documents[half:])])
-        # A cross-encoder reads the query with each document: that is what a count is judged against.
-        tokens = server_token_count(ranking.prompt_tokens, [query + d for d in documents])
-        if tokens is None:
-            return ranking.scores, pair_tokens(query, documents), True
-        return ranking.scores, tokens, False
+        # A cross-encoder reads the query with each document: what a count is judged against.
+        tokens, estimated = count_or_estimate(ranking.prompt_tokens, lambda: pair_tokens(query, documents),
+                                              [query + d for d in documents])
+        return ranking.scores, tokens, estimated
 
     def close(self):
         self._pool.shutdown(wait=False)
