@@ -7,7 +7,7 @@ import pytest
 
 from dss import make_llm, new_trace
 from spcs_llm.embedding_batcher import CallerCount, EmbeddingBatcher, plan_batches
-from spcs_llm.errors import ConfigError
+from spcs_llm.errors import AuthError, ConfigError, RequestRejectedError, TransientServiceError
 from spcs_standin import Service, Timing, deterministic_vector
 
 
@@ -160,3 +160,108 @@ def test_coalescing_wait_setting(env):
     assert make_llm(env.config("openai", coalesceWaitMs=0)).model.batcher.wait_seconds == 0
     with pytest.raises(ConfigError, match="'coalesceWaitMs'"):
         make_llm(env.config("openai", coalesceWaitMs=-5))
+
+
+def _calls_sharing_one_request(batcher, texts):
+    """Each text as its own call from its own thread, all of them inside one shared request.
+
+    The batcher's single slot is held by a first call ("blocker") until everybody has
+    joined the open batch, so the batch leaves with every text in it.
+    """
+    results, errors = {}, {}
+
+    def call(text):
+        try:
+            results[text] = batcher.embed([text])
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            errors[text] = exc
+
+    threads = [threading.Thread(target=call, args=(t,)) for t in texts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def _gated_service(refuse, failure):
+    """A fake send: the first request ("blocker") waits at a gate; a request holding a refused text fails."""
+    gate, log, lock = threading.Event(), [], threading.Lock()
+
+    def send(texts):
+        with lock:
+            log.append(list(texts))
+        if texts == ["blocker"]:
+            gate.wait(30)
+        elif any(t in refuse for t in texts):
+            raise failure
+        return [[float(len(t))] for t in texts], len(texts), False
+    return send, gate, log
+
+
+def _share_one_request(batcher, gate, texts):
+    """Start a blocker call, then ``texts`` as one-text calls that gather behind it, then open the gate."""
+    blocker = threading.Thread(target=batcher.embed, args=(["blocker"],))
+    blocker.start()
+    while batcher.requests < 1:  # the blocker holds the only slot
+        threading.Event().wait(0.001)
+    out = {}
+    runner = threading.Thread(target=lambda: out.update(zip(("results", "errors"),
+                                                            _calls_sharing_one_request(batcher, texts))))
+    runner.start()
+    while batcher._callers.inside < len(texts) + 1:  # everybody has joined the open batch
+        threading.Event().wait(0.001)
+    gate.set()
+    runner.join()
+    blocker.join()
+    return out["results"], out["errors"]
+
+
+def test_a_text_refused_by_the_service_fails_only_its_own_call():
+    refused = RequestRejectedError("The service rejected the request (HTTP 422: bad input).", 422)
+    send, gate, log = _gated_service({"poison"}, refused)
+    b = EmbeddingBatcher(send, max_items=16, max_bytes=10 ** 6, max_requests=1)
+    texts = ["fine %d" % i for i in range(5)] + ["poison"]
+    results, errors = _share_one_request(b, gate, texts)
+    assert sorted(len(r) for r in log[1:2]) == [6]  # first, one request shared by all six calls
+    assert set(errors) == {"poison"} and errors["poison"] is refused
+    assert {t: r[0] for t, r in results.items()} == {t: [[float(len(t))]] for t in texts if t != "poison"}
+    assert sorted(log[2:]) == sorted([t] for t in texts)  # then each call's text on its own
+    assert all(r[1] == 1 and r[2] is False for r in results.values())  # each its own (real) token count
+
+
+@pytest.mark.parametrize("failure", [
+    TransientServiceError("The service is temporarily unavailable (HTTP 503).", 503),
+    AuthError("The ingress refused the token."),
+    RequestRejectedError("The service rejected the request (HTTP 403: no usage grant).", 403),
+    RequestRejectedError("Method /v1/embeddings not found (HTTP 404).", 404),
+], ids=["transient", "auth", "forbidden", "not-found"])
+def test_a_failure_that_is_not_about_the_texts_reaches_every_call_of_a_shared_request(failure):
+    send, gate, log = _gated_service({"poison"}, failure)
+    b = EmbeddingBatcher(send, max_items=16, max_bytes=10 ** 6, max_requests=1)
+    texts = ["fine %d" % i for i in range(5)] + ["poison"]
+    results, errors = _share_one_request(b, gate, texts)
+    assert results == {} and set(errors) == set(texts) and all(e is failure for e in errors.values())
+    assert len(log) == 2  # the blocker and the shared request: nothing sent again
+
+
+def test_a_failed_call_of_many_requests_sends_nothing_more_and_frees_its_slots():
+    gate, log, lock = threading.Event(), [], threading.Lock()
+
+    def send(texts):
+        with lock:
+            log.append(texts[0])
+        if texts[0] == "a1":
+            raise TransientServiceError("The service is temporarily unavailable (HTTP 503).", 503)
+        if texts[0].startswith("a"):
+            gate.wait(30)  # a0 stays on the wire until the end of the test
+        return [[1.0] for _ in texts], len(texts), False
+
+    b = EmbeddingBatcher(send, max_items=1, max_bytes=10 ** 6, max_requests=2, coalesce=False)
+    with pytest.raises(TransientServiceError):
+        b.embed(["a%d" % i for i in range(10)])  # ten requests, two slots
+    assert sorted(log) == ["a0", "a1"]  # a2..a9 were never sent
+    # The next call gets the freed slot at once, though a0 still holds the other one.
+    assert b.embed(["b0", "b1"])[0] == [[1.0], [1.0]]
+    assert sorted(log) == ["a0", "a1", "b0", "b1"] and not gate.is_set()
+    gate.set()

@@ -12,17 +12,35 @@
   that point, the batch keeps taking texts until a slot frees up. Callers settle into one
   request per round: on a GPU that serves one request at a time, that is what turns one
   request per text into one per round.
+- A failure stays with its caller: when a shared request is refused for its content (a
+  4xx other than auth or size), each call's texts are sent again on their own, so only
+  the call whose text was refused fails. Transient and auth failures reach every call.
+- A call cut into several requests stops at its first failure: its requests not yet sent
+  are cancelled and their slots freed, so the next call does not queue behind dead work.
 No lock is held while a request is on the wire.
 """
 
+import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
+from .errors import PayloadTooLargeError, RequestRejectedError
 from .tokens import estimate_tokens
+
+logger = logging.getLogger(__name__)
 
 ROW_OVERHEAD_BYTES = 32  # JSON punctuation and the row index around each text
 CALLER_WINDOW_SECONDS = 1.0  # how long a peak of concurrent callers is remembered
+# Refusals that say nothing about the texts: who we are (401, 403, 407), where we sent
+# them (404, 405), or the size (413, split instead). Resending each call alone cannot help.
+NOT_ABOUT_CONTENT = frozenset((401, 403, 404, 405, 407, 413))
+
+
+def refused_for_content(exc):
+    """Whether ``exc`` is a refusal that may be caused by one of the texts of the request."""
+    return (isinstance(exc, RequestRejectedError) and not isinstance(exc, PayloadTooLargeError)
+            and getattr(exc, "status", None) not in NOT_ABOUT_CONTENT)
 
 
 def plan_batches(texts, max_items, max_bytes):
@@ -49,6 +67,7 @@ class _OpenBatch:
         self.done = threading.Event()
         self.result = None
         self.error = None
+        self.alone = False  # refused for its content: each call sends its own texts again
 
 
 class CallerCount:
@@ -115,8 +134,26 @@ class EmbeddingBatcher:
         plan = plan_batches(texts, self.max_items, self.max_bytes)
         if len(plan) == 1:  # one request: send it from the caller's thread, no hand-over
             return self._send_counted(texts)
-        futures = [self._pool.submit(self._send_counted, texts[a:b]) for a, b in plan]
+        call = _Parts()
+        futures = [self._pool.submit(self._send_part, call, texts[a:b]) for a, b in plan]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        if call.error is not None:
+            for future in futures:
+                future.cancel()  # not started yet: never sent; started ones see the failure at their slot
+            raise call.error
         return _merge(f.result() for f in futures)  # in submission order, i.e. input order
+
+    def _send_part(self, call, texts):
+        """One request of a multi-request call, unless another one of the call has failed."""
+        with self._slots:
+            if call.error is not None:
+                raise _Cancelled()  # gives the slot back without sending
+            try:
+                return self._send_in_slot(texts)
+            except BaseException as exc:
+                with self._lock:  # set before the slot is released, so no sibling takes it to send
+                    call.error = call.error or exc
+                raise
 
     def _send_counted(self, texts):
         with self._slots:
@@ -149,6 +186,8 @@ class EmbeddingBatcher:
         finally:
             with self._lock:
                 self._callers.leave()
+        if batch.alone:
+            return self._send_counted(texts)
         if batch.error is not None:
             raise batch.error
         vectors, tokens, estimated = batch.result
@@ -175,13 +214,28 @@ class EmbeddingBatcher:
                         self.shared += 1
                 batch.result = _merge([self._send_in_slot(texts[a:b])
                                        for a, b in plan_batches(texts, self.max_items, self.max_bytes)])
-        except BaseException as exc:  # every call of the batch gets the error
+        except BaseException as exc:  # every call of the batch gets the error...
             batch.error = exc
+            if batch.calls > 1 and refused_for_content(exc):  # ...unless one text may be the cause
+                logger.info("A request shared by %d calls was refused (HTTP %s); each call sends its texts again "
+                            "on its own", batch.calls, getattr(exc, "status", "?"))
+                batch.alone = True
         finally:
             batch.done.set()
 
     def close(self):
         self._pool.shutdown(wait=False)
+
+
+class _Parts:
+    """The requests of one call cut into several: the first failure stops the rest."""
+
+    def __init__(self):
+        self.error = None
+
+
+class _Cancelled(Exception):
+    """A request of a call that had already failed: never sent."""
 
 
 def _merge(results):
