@@ -6,8 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from dss import make_llm, new_trace
-from spcs_llm.embedding_batcher import CallerCount, EmbeddingBatcher, plan_batches
-from spcs_llm.errors import AuthError, ConfigError, RequestRejectedError, TransientServiceError
+from spcs_llm.embedding_batcher import CallerCount, EmbeddingBatcher, SizeLimit, plan_batches
+from spcs_llm.errors import (AuthError, ConfigError, PayloadTooLargeError, RequestRejectedError,
+                             TransientServiceError)
 from spcs_standin import Service, Timing, deterministic_vector
 
 
@@ -265,3 +266,63 @@ def test_a_failed_call_of_many_requests_sends_nothing_more_and_frees_its_slots()
     assert b.embed(["b0", "b1"])[0] == [[1.0], [1.0]]
     assert sorted(log) == ["a0", "a1", "b0", "b1"] and not gate.is_set()
     gate.set()
+
+
+def _service_taking_at_most(limit, log):
+    def send(texts):
+        log.append(len(texts))
+        if len(texts) > limit:
+            raise PayloadTooLargeError("The service rejected the request as too large (HTTP 413).", 413)
+        return [[float(t)] for t in texts], len(texts), False
+    return send
+
+
+def test_a_batch_refused_for_its_size_is_split_and_the_size_that_worked_is_kept():
+    log = []
+    b = EmbeddingBatcher(_service_taking_at_most(5, log), max_items=16, max_bytes=10 ** 6, max_requests=2)
+    texts = [str(i) for i in range(16)]
+    assert b.embed(texts)[0] == [[float(i)] for i in range(16)]  # order kept across the splits
+    assert log == [16, 8, 4, 4, 8, 4, 4] and b.max_items == 4
+    del log[:]
+    assert b.embed(texts)[0] == [[float(i)] for i in range(16)]
+    assert log == [4, 4, 4, 4]  # the next call never hits the limit
+    assert b.embed(["0", "1"])[0] == [[0.0], [1.0]] and log[-1] == 2
+
+
+def test_one_text_too_large_fails_without_a_retry():
+    log = []
+    b = EmbeddingBatcher(_service_taking_at_most(0, log), max_items=16, max_bytes=10 ** 6, max_requests=2)
+    with pytest.raises(PayloadTooLargeError):
+        b.embed(["7"])
+    assert log == [1] and b.max_items == 16  # a size of 1 says nothing about the batch size
+
+
+def test_size_limit_is_the_largest_size_that_worked_below_the_smallest_refused():
+    limit = SizeLimit(64)
+    assert limit.value == 64
+    limit.accept(64)
+    limit.refuse(64)  # the service changed its mind: what worked at 64 no longer counts
+    assert limit.value == 32  # nothing known to work yet: half the refused size
+    limit.accept(20)
+    limit.accept(30)
+    limit.accept(70)  # above a refused size: not evidence
+    assert limit.value == 30
+    limit.refuse(25)
+    assert limit.value == 12
+    limit.accept(12)
+    assert limit.value == 12
+
+
+def test_coalesced_calls_learn_the_limit_too(env):
+    svc = env.standin.services["openai"]
+    svc.faults.max_batch = 3
+    llm = make_llm(env.config("openai", maxParallelism=8, maxConcurrentRequests=1, embeddingBatchSize=16))
+    texts = ["limit note %d" % i for i in range(64)]
+    results = embed_one_text_per_call(llm, texts, threads=8)
+    assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
+    batcher = llm.model.batcher
+    assert batcher.max_items <= 3
+    before = svc.counters["requests"]
+    r = llm.process_embeddings({"queries": [{"text": t} for t in texts[:12]]}, {}, new_trace())
+    assert [x["embedding"] for x in r["responses"]] == [deterministic_vector(t) for t in texts[:12]]
+    assert svc.counters["requests"] - before == -(-12 // batcher.max_items)  # no refused request

@@ -12,6 +12,9 @@
   that point, the batch keeps taking texts until a slot frees up. Callers settle into one
   request per round: on a GPU that serves one request at a time, that is what turns one
   request per text into one per round.
+- A request refused for its size (413, or a 400/422 the transport reads as "list too
+  long") is halved until accepted, and the batcher remembers the largest size that
+  worked: later calls are cut to it and do not hit the service's limit again.
 - A failure stays with its caller: when a shared request is refused for its content (a
   4xx other than auth or size), each call's texts are sent again on their own, so only
   the call whose text was refused fails. Transient and auth failures reach every call.
@@ -55,6 +58,35 @@ def plan_batches(texts, max_items, max_bytes):
     if start < len(texts):
         batches.append((start, len(texts)))
     return batches
+
+
+class SizeLimit:
+    """The most texts per request: the setting, or less once the service refused a size.
+
+    After a refusal the limit is the largest size that then worked (below the smallest
+    refused one), so later calls are cut to what the service takes. Not thread-safe: the
+    batcher calls it under its lock.
+    """
+
+    def __init__(self, configured):
+        self.configured = configured
+        self.refused = None  # smallest size refused as too large
+        self.worked = 0  # largest size accepted below it
+
+    def refuse(self, size):
+        if self.refused is None or size < self.refused:
+            self.refused = size
+            self.worked = 0 if self.worked >= size else self.worked
+
+    def accept(self, size):
+        if self.refused is None or size < self.refused:
+            self.worked = max(self.worked, size)
+
+    @property
+    def value(self):
+        if self.refused is None:
+            return self.configured
+        return max(1, min(self.configured, self.worked or self.refused // 2))
 
 
 class _OpenBatch:
@@ -110,7 +142,7 @@ class EmbeddingBatcher:
 
     def __init__(self, send, max_items, max_bytes, max_requests, coalesce=True, wait_seconds=0.0):
         self._send = send
-        self.max_items = max_items
+        self.size_limit = SizeLimit(max_items)
         self.max_bytes = max_bytes
         self.coalesce = coalesce
         self.wait_seconds = wait_seconds
@@ -123,6 +155,11 @@ class EmbeddingBatcher:
         self.requests = 0
         self.shared = 0  # requests that carried texts of more than one call
         self.waited_out = 0  # shared batches sent because the wait ran out, not because everyone had joined
+
+    @property
+    def max_items(self):
+        """Texts per request: ``embeddingBatchSize``, or the largest size the service took after refusing one."""
+        return self.size_limit.value
 
     def embed(self, texts):
         """(vectors in input order, prompt tokens, estimated?) for ``texts``."""
@@ -160,9 +197,24 @@ class EmbeddingBatcher:
             return self._send_in_slot(texts)
 
     def _send_in_slot(self, texts):
+        """One request for ``texts`` (a slot is held), halved while the service says it is too large."""
         with self._lock:
             self.requests += 1
-        return self._send(texts)
+        try:
+            result = self._send(texts)
+        except PayloadTooLargeError:
+            if len(texts) == 1:
+                raise
+            with self._lock:
+                self.size_limit.refuse(len(texts))
+                limit = self.size_limit.value
+            logger.info("The service refused a request of %d texts as too large; splitting it (at most %d texts "
+                        "per request from now on)", len(texts), limit)
+            half = len(texts) // 2
+            return _merge([self._send_in_slot(texts[:half]), self._send_in_slot(texts[half:])])
+        with self._lock:
+            self.size_limit.accept(len(texts))
+        return result
 
     def _coalesced(self, texts):
         with self._lock:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from .costs import CostAccountant
 from .embedding_batcher import EmbeddingBatcher
-from .errors import InvalidInputError, PayloadTooLargeError
+from .errors import InvalidInputError
 from .protocols import for_settings
 from .protocols.dss_messages import parse_messages
 from .tokens import estimate_tokens
@@ -135,17 +135,9 @@ class SPCSModel:
         return self.batcher.embed(texts)
 
     def _embed_batch(self, texts):
-        """One request for ``texts``, halved and retried when the service says it is too large."""
+        """One request for ``texts`` (the batcher splits a batch the service finds too large)."""
         path, body = self.protocol.embed_request(texts)
-        try:
-            result = self.protocol.parse_embeddings(self.transport.post_json(path, body), len(texts))
-        except PayloadTooLargeError:
-            if len(texts) == 1:
-                raise
-            half = len(texts) // 2
-            logger.info("Batch of %d texts too large for the service; splitting it", len(texts))
-            left, right = self._embed_batch(texts[:half]), self._embed_batch(texts[half:])
-            return left[0] + right[0], left[1] + right[1], left[2] or right[2]
+        result = self.protocol.parse_embeddings(self.transport.post_json(path, body), len(texts))
         if result.prompt_tokens is None:
             return result.vectors, sum(estimate_tokens(t) for t in texts), True
         return result.vectors, result.prompt_tokens, False
