@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "devtools"))
 
-from dss_harness import generate_keypair, make_llm, new_query, new_trace  # noqa: E402
+from dss_harness import generate_keypair, make_llm, make_model, new_query, new_trace  # noqa: E402
 
 LATENCY, PER_ITEM, TTFT, TOKEN_DELAY = 0.020, 0.001, 0.100, 0.005
 TEXTS, BATCH, THREADS = 5000, 64, 16
@@ -92,14 +92,15 @@ def run(info, private):
 
     # -- embeddings -----------------------------------------------------------------------
     def embedder(service, **extra):
-        model = make_llm(dict(auth, llmEndpointUrl=info["services"][service], modelHandlingMode="OPENAI_COMPATIBLE",
-                              embeddingBatchSize=BATCH, maxParallelism=THREADS, **extra))
-        model.process_embeddings({"text": "warm up"}, {}, new_trace())
+        model = make_model("embedding", dict(auth, llmEndpointUrl=info["services"][service],
+                                             modelHandlingMode="OPENAI_COMPATIBLE", embeddingBatchSize=BATCH,
+                                             maxParallelism=THREADS, **extra))
+        model.process({"text": "warm up"}, {}, new_trace())
         return model
 
     def plugin_batched(model):
         def call(c):
-            return len(model.process_embeddings({"queries": [{"text": t} for t in c]}, {}, new_trace())["responses"])
+            return len(model.process({"queries": [{"text": t} for t in c]}, {}, new_trace())["responses"])
         with ThreadPoolExecutor(THREADS) as pool:
             return sum(pool.map(call, chunks))
 
@@ -112,7 +113,7 @@ def run(info, private):
 
     def plugin_one_per_call(model, sample=texts):
         def one(t):
-            return model.process_embeddings({"text": t}, {}, new_trace())["embedding"]
+            return model.process({"text": t}, {}, new_trace())["embedding"]
         with ThreadPoolExecutor(THREADS) as pool:
             return sum(1 for _ in pool.map(one, sample))
 
@@ -122,11 +123,11 @@ def run(info, private):
         return PREDECESSOR_SAMPLE
 
     def one_run(fn, model):
-        before = model.model.batcher.requests if model else 0
+        before = model.client.batcher.requests if model else 0
         n, wall, cpu = timed(fn)
         run = dict(texts=n, seconds=wall, texts_per_s=n / wall, cpu_s=cpu, cpu_ms_per_text=cpu / n * 1000)
         if model:
-            run["requests"] = model.model.batcher.requests - before
+            run["requests"] = model.client.batcher.requests - before
         return run
 
     def measure(name, fn, model=None, **extra):
@@ -229,7 +230,7 @@ def run(info, private):
         "embed_batched_bare_orjson_per_call": results["embed_bare_batched_orjson"]["cpu_s"] / len(chunks) * 1000,
     }
     models = [embed, no_wait, gpu, gpu_off, chat]
-    providers = {id(m.model.transport.auth): m.model.transport.auth for m in models}
+    providers = {id(m.client.transport.auth): m.client.transport.auth for m in models}
     results["token_exchanges"] = {"exchanges": sum(p.exchanges for p in providers.values()),
                                   "credentials": len(providers), "models": len(models)}
     r = results

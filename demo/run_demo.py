@@ -1,6 +1,8 @@
 """The one-command demo: the stand-in plays Snowflake + SPCS, the plugin is driven as DSS drives it.
 
-1. a multi-turn chat, 2. the same chat streamed, 3. a tool call round trip, 4. an
+Models are loaded as DSS loads them: the chat model by its ``BaseLLM`` class, the
+embedding model by its ``BaseEmbeddingModel`` class.
+1. a multi-turn chat, 2. the same chat streamed, 3. a tool call round trip, streamed, 4. an
 Embed-recipe-like run over 320 clinical-style notes with the real all-MiniLM-L6-v2, then
 a search by cosine similarity, 5. a usage and cost summary. Exits non-zero if the search
 does not rank the right notes first.
@@ -16,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "devtools"))
 sys.path.insert(0, HERE)
 
-from dss_harness import generate_keypair, make_llm, new_query, new_trace  # noqa: E402
+from dss_harness import generate_keypair, make_model, new_query, new_trace  # noqa: E402
 from spcs_standin import Account, Service, StandIn, Timing  # noqa: E402
 from spcs_standin.embedders import real_model_available  # noqa: E402
 
@@ -44,12 +46,12 @@ def main():
     standin.account.register_public_key("DSS_SERVICE", public_pem)
     oauth_token = standin.account.issue_oauth_access_token("ALICE", lifetime=600)
 
-    chat = make_llm({
+    chat = make_model("chat", {
         "llmEndpointUrl": standin.url("llama-chat"), "modelHandlingMode": "OPENAI_COMPATIBLE",
         "modelName": "llama-3.1-8b-instruct", "authMode": "OAUTH", "snowflakeAccountUrl": standin.account_url,
         "oauth": {"snowflake_oauth": oauth_token},
         "spcsCreditsPerHourCost": CHAT_CREDITS_PER_HOUR, "snowflakeCreditCost": DOLLARS_PER_CREDIT})
-    embed = make_llm({
+    embed = make_model("embedding", {
         "llmEndpointUrl": standin.url("minilm-embed"), "modelHandlingMode": "REGISTRY_SENTENCE_TRANSFORMERS",
         "authMode": "KEYPAIR_JWT", "snowflakeAccountUrl": standin.account_url,
         "keypair": {"account": standin.account.name, "user": "DSS_SERVICE", "privateKey": private_pem},
@@ -88,10 +90,14 @@ def main():
         "parameters": {"type": "object", "properties": {"bed": {"type": "integer"}}, "required": ["bed"]}}}]
     t = new_query()
     t.with_message("Use lookup_medication for bed 12")
-    first_turn = chat.process(t.cq, {"tools": tools}, new_trace("demo"))
-    call = first_turn["toolCalls"][0]
-    print("model asks: %s(%s)" % (call["function"]["name"], call["function"]["arguments"]))
-    t.with_tool_calls(first_turn["toolCalls"])
+    streamed = list(chat.process_stream(t.cq, {"tools": tools}, new_trace("demo")))
+    tool_calls = [c for i in streamed if "toolCalls" in i.get("chunk", {}) for c in i["chunk"]["toolCalls"]]
+    call = tool_calls[0]
+    print("model asks (streamed, as a toolCalls chunk before the footer): %s(%s)" % (
+        call["function"]["name"], call["function"]["arguments"]))
+    print("footer: finishReason %s, %d tokens" % (streamed[-1]["footer"]["finishReason"],
+                                                   streamed[-1]["footer"]["totalTokens"]))
+    t.with_tool_calls(tool_calls)
     t.with_tool_output('{"bed": 12, "started": ["ceftriaxone", "azithromycin"]}', tool_call_id=call["id"])
     print("assistant:", chat.process(t.cq, {"tools": tools}, new_trace("demo"))["text"])
 
@@ -100,14 +106,14 @@ def main():
     started = time.monotonic()
     vectors = []
     for start in range(0, len(corpus), 100):  # DSS's Embed recipe hands over chunks of rows
-        batch = embed.process_embeddings({"queries": [{"text": text} for _, text in corpus[start:start + 100]]},
+        batch = embed.process({"queries": [{"text": text} for _, text in corpus[start:start + 100]]},
                                          {}, new_trace("demo"))
         vectors.extend(r["embedding"] for r in batch["responses"])
     print("embedded %d notes in %.2f s (%d dimensions)" % (len(vectors), time.monotonic() - started, len(vectors[0])))
 
     ok = True
     for search, topic in SEARCHES:
-        query_vector = embed.process_embeddings({"text": search}, {}, new_trace("demo"))["embedding"]
+        query_vector = embed.process({"text": search}, {}, new_trace("demo"))["embedding"]
         ranked = sorted(range(len(corpus)), key=lambda i: -cosine(query_vector, vectors[i]))[:5]
         hits = [corpus[i][0] for i in ranked]
         good = embedder != "minilm" or hits[:3] == [topic] * 3
@@ -119,9 +125,9 @@ def main():
     print("\n== 5. Usage and cost")
     print("%-14s %9s %9s %10s %12s %10s %10s" % ("model", "requests", "calls", "tokens", "busy s", "credits", "dollars"))
     for name, llm in (("chat", chat), ("embeddings", embed)):
-        t = llm.model.costs.totals
+        t = llm.client.costs.totals
         print("%-14s %9d %9d %10d %12.3f %10.6f %10.6f" % (
-            name, llm.model.transport.requests_sent, t.calls, t.prompt_tokens + t.completion_tokens,
+            name, llm.client.transport.requests_sent, t.calls, t.prompt_tokens + t.completion_tokens,
             t.busy_seconds, t.credits, t.dollars))
     counters = standin.account.counters
     print("token exchanges: %d OAuth login(s), %d key-pair exchange(s)" % (counters["login"], counters["jwt_exchange"]))

@@ -1,6 +1,6 @@
 """Bad inputs and what the plugin says about each (tests/test_bad_inputs.py asserts them all)."""
 
-from spcs_llm.errors import InvalidInputError, PayloadTooLargeError
+from spcs_llm.errors import ConfigError, InvalidInputError, PayloadTooLargeError
 
 # (description, call kind, service, query, expected error type, fragment of its message)
 ENORMOUS = "word " * 400000  # 2 MB
@@ -31,22 +31,19 @@ BAD_INPUTS = [
     ("no texts to embed", "embed", "st", {"queries": []}, InvalidInputError, "has no texts"),
     ("enormous text to embed (2 MB, ingress limit 1 MB)", "embed", "st", {"text": ENORMOUS}, PayloadTooLargeError,
      "too large (HTTP 413"),
-    ("embedding asked of a chat-only mode", "embed", "openai-chat-sig", {"text": "x"}, InvalidInputError,
-     "does not support embeddings"),
+    ("embedding model on a chat-only mode", "embed", "openai-chat-sig", {"text": "x"}, ConfigError,
+     "REGISTRY_OPENAI_CHAT cannot serve embedding models"),
 ]
 
 
 def run_bad_input(env, kind, service, query):
     """Call the plugin with ``query``; return the exception raised (or None)."""
-    from dss_harness import make_llm, new_trace
+    from dss_harness import make_model, new_trace
 
     env.standin.services[service].faults.max_body_bytes = 1024 * 1024
-    llm = make_llm(env.config(service))
     try:
-        if kind == "chat":
-            llm.process(query, {}, new_trace())
-        else:
-            llm.process_embeddings(query, {}, new_trace())
+        model = make_model("chat" if kind == "chat" else "embedding", env.config(service))
+        model.process(query, {}, new_trace())
     except Exception as exc:  # the caller checks type and message
         return exc
     return None

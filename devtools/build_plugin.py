@@ -74,8 +74,9 @@ def validate(root):
                 problems.append("%s: meta.%s is missing" % (rel, key))
         _check_params(rel, data.get("params"), parameter_sets, problems)
         code = rel.replace("llm.json", "llm.py").replace("runnable.json", "runnable.py")
-        if kind == "llm" and not _defines_class(root, code, "MyLLM"):
-            problems.append("%s: must define class MyLLM" % code)
+        if kind == "llm" and not _derives_from_a_model_base(root, code):
+            problems.append("%s: must define a class deriving from BaseLLM, BaseEmbeddingModel or "
+                            "BaseRerankingModel" % code)
         if kind == "macro" and not _defines_class(root, code, "MyRunnable"):
             problems.append("%s: must define class MyRunnable" % code)
     env = _load(root, "code-env/python/desc.json", problems) or {}
@@ -121,6 +122,17 @@ def _check_params(rel, params, parameter_sets, problems):
         for ref in re.findall(r"model\.([A-Za-z_][A-Za-z0-9_]*)", p.get("visibilityCondition") or ""):
             if ref not in names:
                 problems.append("%s: visibilityCondition names unknown param %r" % (where, ref))
+
+
+def _derives_from_a_model_base(root, rel):
+    try:
+        with open(os.path.join(root, rel), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError):
+        return False
+    bases = {"BaseLLM", "BaseEmbeddingModel", "BaseRerankingModel"}
+    return any(isinstance(n, ast.ClassDef) and any(getattr(b, "id", None) in bases for b in n.bases)
+               for n in tree.body)
 
 
 def _defines_class(root, rel, name):

@@ -1,10 +1,16 @@
-"""Drive MyLLM the way DSS does: descriptor defaults, presets as dicts, python-lib on the path.
+"""Drive our models the way DSS does: by capability and base class, from the descriptor's defaults.
 
-Shared by the tests, the demo and the benchmark. Only ``dataiku.llm.python.BaseLLM`` is a
-stand-in (``devtools/stubs``); messages and traces come from the real ``dataikuapi``.
+Shared by the tests, the demo, the benchmark, the reliability run and the doctor's
+stand-in mode. DSS loads ``llm.py``, finds the class deriving from the base class of the
+capability the admin picked (not a class name), instantiates it, calls
+``set_config(config, plugin_config)`` with the ``llm.json`` defaults plus the admin's
+values, then only the documented methods (``process``, ``process_stream``, ``aprocess``,
+``aprocess_stream``). Only ``dataiku.llm.python`` is a stand-in (``devtools/stubs``);
+queries and traces come from the real ``dataikuapi``.
 """
 
 import importlib.util
+import inspect
 import json
 import os
 import sys
@@ -19,8 +25,16 @@ for path in (os.path.join(ROOT, "python-lib"), os.path.join(ROOT, "standin"), os
     if path not in sys.path:
         sys.path.insert(0, path)
 
+import dataiku.llm.python as dss_llm  # noqa: E402
 from dataikuapi.dss.llm import DSSLLMCompletionQuery  # noqa: E402
 from dataikuapi.dss.llm_tracing import SpanBuilder  # noqa: E402
+
+# The capability the admin picks when adding a model -> the base class DSS looks for.
+BASES = {
+    "chat": dss_llm.BaseLLM,
+    "embedding": dss_llm.BaseEmbeddingModel,
+    "reranking": dss_llm.BaseRerankingModel,
+}
 
 
 def descriptor():
@@ -33,23 +47,48 @@ def defaults():
     return {p["name"]: p["defaultValue"] for p in descriptor()["params"] if "defaultValue" in p}
 
 
-def _load_class():
-    spec = importlib.util.spec_from_file_location("dss_custom_llm_component", os.path.join(COMPONENT, "llm.py"))
+def load_component(path=None):
+    """``llm.py`` loaded as DSS loads it: a fresh module, python-lib on the path."""
+    spec = importlib.util.spec_from_file_location("dss_custom_llm_component", path or os.path.join(COMPONENT, "llm.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.MyLLM
+    return module
 
 
-MyLLM = _load_class()
+def model_class(capability, module=None):
+    """The one class of ``llm.py`` deriving from the base class of ``capability``."""
+    base = BASES[capability]
+    module = module or _COMPONENT
+    found = [c for _, c in inspect.getmembers(module, inspect.isclass)
+             if issubclass(c, base) and c is not base and c.__module__ == module.__name__]
+    if len(found) != 1:
+        raise LookupError("llm.py must hold exactly one subclass of %s for %s models, found %d"
+                          % (base.__name__, capability, len(found)))
+    return found[0]
+
+
+_COMPONENT = load_component()
+
+
+def make_model(capability, config, with_defaults=True, plugin_config=None):
+    """A configured model of ``capability`` ("chat", "embedding", "reranking"), as DSS instantiates it."""
+    full = defaults() if with_defaults else {}
+    full.update(config)
+    model = model_class(capability)()
+    model.set_config(full, plugin_config or {})
+    return model
 
 
 def make_llm(config, with_defaults=True):
-    """A configured MyLLM, as DSS instantiates it."""
-    full = defaults() if with_defaults else {}
-    full.update(config)
-    llm = MyLLM()
-    llm.set_config(full, {})
-    return llm
+    """A configured chat model."""
+    return make_model("chat", config, with_defaults)
+
+
+def embed(model, texts):
+    """``process`` of an embedding model on one text (str) or a list of texts, as the Embed recipe calls it."""
+    if isinstance(texts, str):
+        return model.process({"text": texts}, {}, new_trace())
+    return model.process({"queries": [{"text": t} for t in texts]}, {}, new_trace())
 
 
 def new_query():
@@ -62,7 +101,7 @@ def new_trace(name="test"):
 
 
 def ask(llm, text="hello there", settings=None):
-    """One single-turn completion through ``MyLLM.process``, as a Prompt Studio call makes."""
+    """One single-turn completion through ``process``, as a Prompt Studio call makes."""
     q = new_query()
     q.with_message(text)
     return llm.process(q.cq, settings or {}, new_trace())

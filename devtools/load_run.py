@@ -11,7 +11,7 @@ import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
-from dss_harness import generate_keypair, make_llm, new_query, new_trace
+from dss_harness import generate_keypair, make_llm, make_model, new_query, new_trace
 from spcs_standin import Account, Service, StandIn, deterministic_vector
 
 from spcs_llm.auth import providers
@@ -32,10 +32,10 @@ def run_load(calls=5000, parallelism=32, fault_rate=0.05):
     chat = make_llm(dict(common, llmEndpointUrl=standin.url("chat"), modelHandlingMode="OPENAI_COMPATIBLE",
                          authMode="OAUTH", snowflakeAccountUrl=standin.account_url,
                          oauth={"snowflake_oauth": standin.account.issue_oauth_access_token("LOAD", 3600)}))
-    embed = make_llm(dict(common, llmEndpointUrl=standin.url("embed"), modelHandlingMode="OPENAI_COMPATIBLE",
+    embed = make_model("embedding", dict(common, llmEndpointUrl=standin.url("embed"), modelHandlingMode="OPENAI_COMPATIBLE",
                           authMode="KEYPAIR_JWT", snowflakeAccountUrl=standin.account_url,
                           keypair={"account": standin.account.name, "user": "LOAD", "privateKey": private}))
-    st = make_llm(dict(common, llmEndpointUrl=standin.url("st"), modelHandlingMode="REGISTRY_SENTENCE_TRANSFORMERS",
+    st = make_model("embedding", dict(common, llmEndpointUrl=standin.url("st"), modelHandlingMode="REGISTRY_SENTENCE_TRANSFORMERS",
                        authMode="PAT", pat={"token": standin.account.register_pat("LOAD")}))
     # Preallocated, so that the harness's own bookkeeping does not show up as memory growth.
     results, errors, lock = [None] * calls, [], threading.Lock()
@@ -48,10 +48,10 @@ def run_load(calls=5000, parallelism=32, fault_rate=0.05):
                 ok = chat.process(q.cq, {}, new_trace())["text"] == "Turn 1. You said: call %d" % i
             elif i % 3 == 1:
                 texts = ["call %d text %d" % (i, j) for j in range(i % 5 + 1)]
-                got = embed.process_embeddings({"queries": [{"text": t} for t in texts]}, {}, new_trace())
+                got = embed.process({"queries": [{"text": t} for t in texts]}, {}, new_trace())
                 ok = [r["embedding"] for r in got["responses"]] == [deterministic_vector(t) for t in texts]
             else:
-                got = st.process_embeddings({"text": "call %d" % i}, {}, new_trace())
+                got = st.process({"text": "call %d" % i}, {}, new_trace())
                 ok = got["embedding"] == deterministic_vector("call %d" % i)
         except Exception as exc:  # counted as a loss and reported
             with lock:
@@ -96,7 +96,7 @@ def run_load(calls=5000, parallelism=32, fault_rate=0.05):
         "memory_at_end_kib": memory_at_end // 1024,
     }
     for llm in (chat, embed, st):
-        llm.model.close()
+        llm.client.close()
     standin.stop()
     providers.clear()
     return figures

@@ -7,7 +7,7 @@ Shared by ``tests/test_fault_matrix.py`` (which asserts every outcome) and
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from dss_harness import make_llm, new_query, new_trace
+from dss_harness import make_model, new_query, new_trace
 from spcs_standin import http_date
 
 from spcs_llm.errors import (AuthError, CredentialExpiredError, PayloadTooLargeError, RequestRejectedError,
@@ -47,7 +47,7 @@ def suspend(after):
 
 def expire(*kinds):
     def setup(env, service):
-        llm = make_llm(env.config(service, env.case_auth))
+        llm = make_model("chat", env.config(service, env.case_auth))
         run_call(llm, "chat")  # a first call gets the tokens
         for kind in kinds:
             env.account.expire(kind)
@@ -117,12 +117,17 @@ CASES = [
 ]
 
 
+def capability_of(call):
+    """The capability of the model a case's call needs."""
+    return "embedding" if call.startswith("embed") else "chat"
+
+
 def run_call(llm, kind):
     if kind == "embed-one":
-        return llm.process_embeddings({"text": "text 0"}, {}, new_trace())
+        return llm.process({"text": "text 0"}, {}, new_trace())
     if kind == "embed":
         texts = ["text %d" % i for i in range(10)]
-        return llm.process_embeddings({"queries": [{"text": t} for t in texts]}, {}, new_trace())
+        return llm.process({"queries": [{"text": t} for t in texts]}, {}, new_trace())
     q = new_query()
     q.with_message("hello there")
     if kind == "stream":
@@ -139,7 +144,8 @@ def run_case(env, case):
     svc = env.standin.services[case.service]
     before = svc.counters["requests"]
     config = env.config(case.service, case.auth, **dict(case.extra, **overrides))
-    llm = env.warm_llm if env.warm_llm is not None and not overrides and not case.extra else make_llm(config)
+    warm = env.warm_llm is not None and not overrides and not case.extra
+    llm = env.warm_llm if warm else make_model(capability_of(case.call), config)
     try:
         result = run_call(llm, case.call)
     except Exception as exc:  # the matrix reports every outcome, expected or not

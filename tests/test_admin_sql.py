@@ -67,7 +67,7 @@ def test_auto_resume_resumes_a_suspended_service_then_answers(env, service_name)
     assert results == ["Turn 1. You said: are you awake?"] * 6
     resumes = [s for s in env.standin.sql.statements if s.upper().startswith("ALTER SERVICE")]
     assert resumes == ["ALTER SERVICE %s RESUME" % (service_name or "ML.SERVING.OPENAI")]
-    assert llm.model.transport.resumer.resumes >= 1
+    assert llm.client.transport.resumer.resumes >= 1
 
 
 def test_auto_resume_is_off_by_default(env):

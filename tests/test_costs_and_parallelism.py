@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from dss import ask, make_llm, new_query, new_trace
+from dss import ask, make_llm, make_model, new_query, new_trace
 from spcs_llm.costs import BusyTimeMeter
 
 RATE_CREDITS, DOLLARS_PER_CREDIT = 6.0, 3.0
@@ -46,15 +46,16 @@ def test_meter_splits_overlaps_exactly():
 def test_sum_of_costs_equals_rate_times_busy_time(env, service):
     svc = env.standin.services[service]
     svc.timing.latency = 0.15
-    llm = make_llm(env.config(service, spcsCreditsPerHourCost=RATE_CREDITS, snowflakeCreditCost=DOLLARS_PER_CREDIT,
-                              maxParallelism=8))
+    capability = "embedding" if service == "st" else "chat"
+    llm = make_model(capability, env.config(service, spcsCreditsPerHourCost=RATE_CREDITS,
+                                            snowflakeCreditCost=DOLLARS_PER_CREDIT, maxParallelism=8))
     intervals, costs, lock = [], [], threading.Lock()
 
     def call(i):
         time.sleep((i % 5) * 0.03)  # staggered starts: partial overlaps
         start = time.monotonic()
         if service == "st":
-            r = llm.process_embeddings({"text": "text %d" % i}, {}, new_trace())
+            r = llm.process({"text": "text %d" % i}, {}, new_trace())
         else:
             q = new_query()
             q.with_message("question %d" % i)
@@ -83,7 +84,7 @@ def test_calls_really_run_in_parallel(env):
     svc = env.standin.services["openai"]
     svc.timing.latency = 0.3
     llm = make_llm(env.config("openai", maxParallelism=8))
-    assert llm.get_max_parallelism() == 8
+    assert llm.client.max_parallelism == 8
 
     with ThreadPoolExecutor(8) as pool:
         texts = list(pool.map(lambda i: ask(llm, "q%d" % i)["text"], range(8)))

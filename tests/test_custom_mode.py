@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from dss import make_llm, new_query, new_trace
+from dss import make_llm, make_model, new_query, new_trace
 from spcs_llm.errors import ConfigError
 from spcs_standin import Service, deterministic_vector
 
@@ -42,9 +42,9 @@ def test_plain_json_completion(tgi):
 
 
 def test_plain_json_embeddings(tgi):
-    llm = make_llm(tgi.config("tgi", embeddingBatchSize=3, **TGI))
+    llm = make_model("embedding", tgi.config("tgi", embeddingBatchSize=3, **TGI))
     texts = ["a", "b", "c", "d"]
-    r = llm.process_embeddings({"queries": [{"text": t} for t in texts]}, {}, new_trace())
+    r = llm.process({"queries": [{"text": t} for t in texts]}, {}, new_trace())
     assert [x["embedding"] for x in r["responses"]] == [deterministic_vector(t) for t in texts]
     # the two batches are sent concurrently: compare them as a set
     bodies = [r["body"] for r in list(tgi.standin.services["tgi"].requests)[-2:]]
@@ -64,7 +64,7 @@ def test_row_format_completion_and_embeddings(env):
     answer = make_llm(env.config("textgen", **rows)).process(q.cq, {}, new_trace())
     assert env.standin.services["textgen"].requests[-1]["body"] == {"data": [[0, {"inputs": "Q: dose?\nA:"}]]}
     assert answer["text"] == "Q: dose?\nA: Generated answer to a prompt of 11 characters."
-    r = make_llm(env.config("legacy-embed", **rows)).process_embeddings(
+    r = make_model("embedding", env.config("legacy-embed", **rows)).process(
         {"queries": [{"text": "x"}, {"text": "y"}]}, {}, new_trace())
     assert env.standin.services["legacy-embed"].requests[-1]["body"] == {"data": [[0, {"inputs": "x"}],
                                                                                  [1, {"inputs": "y"}]]}

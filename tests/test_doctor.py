@@ -91,3 +91,17 @@ def test_serving_check_does_not_judge_a_service_too_quick_to_measure(env):
     checks, fields = run_checks(env.config("openai", "PAT"), capability="embedding")
     check, = [c for c in checks if c.step == "serving"]
     assert check.ok and "too quick to tell" in check.detail and "coalesceWaitMs" not in fields
+
+
+def test_streaming_check_for_chat_models(env):
+    checks, _ = run_checks(env.config("openai", "PAT"), capability="chat")
+    streaming, = [c for c in checks if c.step == "streaming"]
+    assert streaming.ok and "streamed in 8 chunks" in streaming.detail
+    assert "chunks add up to the same text as the answer above" in streaming.detail
+
+
+def test_streaming_check_of_a_mode_that_cannot_stream(env):
+    checks, _ = run_checks(env.config("openai-chat-sig", "PAT"), capability="chat")
+    streaming, = [c for c in checks if c.step == "streaming"]
+    assert streaming.ok and "does not stream: the answer arrives as one chunk" in streaming.detail
+

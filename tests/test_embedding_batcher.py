@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from dss import make_llm, new_trace
+from dss import make_model, new_trace
 from spcs_llm.embedding_batcher import CallerCount, EmbeddingBatcher, SizeLimit, plan_batches
 from spcs_llm.errors import (AuthError, ConfigError, PayloadTooLargeError, RequestRejectedError,
                              TransientServiceError)
@@ -15,7 +15,7 @@ from spcs_standin import Service, Timing, deterministic_vector
 def embed_one_text_per_call(llm, texts, threads=16):
     """DSS's way when it hands texts over one call at a time from many threads."""
     with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(lambda text: llm.process_embeddings({"text": text}, {}, new_trace()), texts))
+        return list(pool.map(lambda text: llm.process({"text": text}, {}, new_trace()), texts))
 
 
 def test_plan_respects_count_and_bytes():
@@ -47,13 +47,13 @@ def test_large_call_is_split_and_reassembled_in_order():
 
 def test_one_text_calls_share_requests_when_every_slot_is_busy(env):
     env.standin.services["openai"].timing.latency = 0.05
-    llm = make_llm(env.config("openai", maxParallelism=16, maxConcurrentRequests=2, embeddingBatchSize=16))
+    llm = make_model("embedding", env.config("openai", maxParallelism=16, maxConcurrentRequests=2, embeddingBatchSize=16))
     texts = ["note %d" % i for i in range(160)]
     results = embed_one_text_per_call(llm, texts)
     assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
     requests = env.standin.services["openai"].counters["requests"]
     assert requests < 80, requests  # far fewer requests than calls: texts shared requests
-    assert llm.model.batcher.shared > 0
+    assert llm.client.batcher.shared > 0
     assert env.standin.services["openai"].counters["max_in_flight"] <= 2
     assert all(r["promptTokens"] >= 1 for r in results)
 
@@ -91,9 +91,9 @@ def test_an_error_reaches_every_call_of_a_shared_batch():
 
 
 def test_coalescing_can_be_turned_off_and_limits_are_checked(env):
-    assert make_llm(env.config("openai", coalesceEmbeddings=False)).model.batcher.coalesce is False
+    assert make_model("embedding", env.config("openai", coalesceEmbeddings=False)).client.batcher.coalesce is False
     with pytest.raises(ConfigError, match="'maxConcurrentRequests'"):
-        make_llm(env.config("openai", maxConcurrentRequests=-1))
+        make_model("embedding", env.config("openai", maxConcurrentRequests=-1))
 
 
 def test_caller_count_remembers_the_recent_peak_for_one_window():
@@ -147,20 +147,20 @@ def test_one_text_calls_on_a_one_worker_service_travel_together(env):
     # shared requests raise throughput.
     gpu = Service("gpu", "openai", timing=Timing(latency=0.02, per_item=0.001, workers=1))
     env.standin.add_service(gpu)
-    llm = make_llm(env.config("gpu", maxParallelism=16))
+    llm = make_model("embedding", env.config("gpu", maxParallelism=16))
     texts = ["gpu note %d" % i for i in range(320)]
     results = embed_one_text_per_call(llm, texts)
     assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
     assert gpu.counters["max_serving"] == 1  # the stand-in really served one at a time
     assert gpu.counters["requests"] <= len(texts) // 4, gpu.counters["requests"]  # 4+ texts per request on average
-    assert llm.model.batcher.shared > 0
+    assert llm.client.batcher.shared > 0
 
 
 def test_coalescing_wait_setting(env):
-    assert make_llm(env.config("openai")).model.batcher.wait_seconds == 0.02
-    assert make_llm(env.config("openai", coalesceWaitMs=0)).model.batcher.wait_seconds == 0
+    assert make_model("embedding", env.config("openai")).client.batcher.wait_seconds == 0.02
+    assert make_model("embedding", env.config("openai", coalesceWaitMs=0)).client.batcher.wait_seconds == 0
     with pytest.raises(ConfigError, match="'coalesceWaitMs'"):
-        make_llm(env.config("openai", coalesceWaitMs=-5))
+        make_model("embedding", env.config("openai", coalesceWaitMs=-5))
 
 
 def _calls_sharing_one_request(batcher, texts):
@@ -316,13 +316,13 @@ def test_size_limit_is_the_largest_size_that_worked_below_the_smallest_refused()
 def test_coalesced_calls_learn_the_limit_too(env):
     svc = env.standin.services["openai"]
     svc.faults.max_batch = 3
-    llm = make_llm(env.config("openai", maxParallelism=8, maxConcurrentRequests=1, embeddingBatchSize=16))
+    llm = make_model("embedding", env.config("openai", maxParallelism=8, maxConcurrentRequests=1, embeddingBatchSize=16))
     texts = ["limit note %d" % i for i in range(64)]
     results = embed_one_text_per_call(llm, texts, threads=8)
     assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
-    batcher = llm.model.batcher
+    batcher = llm.client.batcher
     assert batcher.max_items <= 3
     before = svc.counters["requests"]
-    r = llm.process_embeddings({"queries": [{"text": t} for t in texts[:12]]}, {}, new_trace())
+    r = llm.process({"queries": [{"text": t} for t in texts[:12]]}, {}, new_trace())
     assert [x["embedding"] for x in r["responses"]] == [deterministic_vector(t) for t in texts[:12]]
     assert svc.counters["requests"] - before == -(-12 // batcher.max_items)  # no refused request

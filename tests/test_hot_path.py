@@ -10,7 +10,7 @@ import pytest
 import requests.sessions
 import responses
 
-from dss import ask, make_llm, new_query, new_trace
+from dss import ask, make_llm, make_model, new_query, new_trace
 from spcs_llm import json_codec
 from spcs_llm.settings import parse_settings
 from spcs_llm.transport import EnvironmentCachingSession, Transport
@@ -80,14 +80,15 @@ def test_sequential_calls_reuse_one_keep_alive_connection(env):
     # be closed and the next call would pay a new TCP and TLS handshake.
     svc = env.standin.services["openai"]
     llm = make_llm(env.config("openai"))
+    embedder = make_model("embedding", env.config("openai"))
     for i in range(5):
         q = new_query()
         q.with_message("streamed %d" % i)
         assert list(llm.process_stream(q.cq, {}, new_trace()))[-1]["footer"]
         assert ask(llm, "plain %d" % i)["text"]
-        assert llm.process_embeddings({"queries": [{"text": "note %d" % i}] * 3}, {}, new_trace())["responses"]
+        assert embedder.process({"queries": [{"text": "note %d" % i}] * 3}, {}, new_trace())["responses"]
     assert svc.counters["requests"] == 15
-    assert svc.counters["connections"] == 1
+    assert svc.counters["connections"] == 2  # one per model: DSS holds the chat and the embedding model apart
 
 
 def test_parallel_calls_open_no_more_connections_than_calls_at_once(env):

@@ -1,10 +1,10 @@
-"""Every mode x every auth mode, over real sockets against the stand-in, driven as DSS drives MyLLM."""
+"""Every mode x every auth mode, over real sockets against the stand-in, models loaded as DSS loads them."""
 
 import json
 
 import pytest
 
-from dss import make_llm, new_query, new_trace
+from dss import make_llm, make_model, new_query, new_trace
 from spcs_standin import deterministic_vector
 
 AUTH_MODES = ["OAUTH", "KEYPAIR_JWT", "PAT"]
@@ -63,11 +63,11 @@ def test_streaming(env, service, auth):
 @pytest.mark.parametrize("auth", AUTH_MODES)
 @pytest.mark.parametrize("service", EMBED_SERVICES)
 def test_embeddings_single_and_batch_in_order(env, service, auth):
-    llm = make_llm(env.config(service, auth, embeddingBatchSize=7))
-    single = llm.process_embeddings({"text": "hello world"}, {}, new_trace())
+    llm = make_model("embedding", env.config(service, auth, embeddingBatchSize=7))
+    single = llm.process({"text": "hello world"}, {}, new_trace())
     assert single["embedding"] == deterministic_vector("hello world")  # exact floats
     texts = ["note %d about the heart" % i for i in range(23)]
-    batch = llm.process_embeddings({"queries": [{"text": t} for t in texts]}, {}, new_trace())
+    batch = llm.process({"queries": [{"text": t} for t in texts]}, {}, new_trace())
     assert [r["embedding"] for r in batch["responses"]] == [deterministic_vector(t) for t in texts]
     assert batch["promptTokens"] > 0 and "estimatedCost" in batch
     svc = env.standin.services[service]
@@ -121,8 +121,11 @@ def test_tool_call_round_trip(env):
     assert call["type"] == "function" and call["function"]["name"] == "get_patient"
     assert json.loads(call["function"]["arguments"]) == {"patient_id": "Use get_patient for P-17"}
 
+    # Streamed, the tool calls come as a chunk of their own before the footer: DSS ignores
+    # toolCalls in a footer.
     streamed = list(llm.process_stream(q.cq, settings, new_trace()))
-    assert streamed[-1]["footer"]["toolCalls"] == first["toolCalls"]
+    assert streamed[-2] == {"chunk": {"toolCalls": first["toolCalls"]}}
+    assert "toolCalls" not in streamed[-1]["footer"] and streamed[-1]["footer"]["finishReason"] == "TOOL_CALLS"
 
     q.with_tool_calls(first["toolCalls"])
     q.with_tool_output('{"name": "Ada"}', tool_call_id=call["id"])
@@ -133,6 +136,23 @@ def test_tool_call_round_trip(env):
         {"id": call["id"], "type": "function", "function": call["function"]}]}
     assert sent[2] == {"role": "tool", "tool_call_id": call["id"], "content": '{"name": "Ada"}'}
     assert env.standin.services["openai"].requests[0]["body"]["tool_choice"] == "auto"
+
+
+def test_streamed_tool_calls_are_a_chunk_when_the_server_answers_in_one_body(env):
+    # The fallback path: a server that ignores "stream": true answers one JSON body, which
+    # the plugin turns into a stream.
+    env.standin.services["openai"].streams = False
+    llm = make_llm(env.config("openai"))
+    tools = [{"type": "function", "function": {"name": "get_patient", "parameters": {"type": "object"}}}]
+    q = new_query()
+    q.with_message("Use get_patient for P-17")
+    items = list(llm.process_stream(q.cq, {"tools": tools}, new_trace()))
+    assert [list(i) for i in items] == [["chunk"], ["footer"]]
+    calls = items[0]["chunk"]["toolCalls"]
+    assert [c["function"]["name"] for c in calls] == ["get_patient"] and calls[0]["id"]
+    footer = items[1]["footer"]
+    assert footer["finishReason"] == "TOOL_CALLS" and "toolCalls" not in footer
+    assert footer["totalTokens"] == footer["promptTokens"] + footer["completionTokens"]
 
 
 def test_named_tool_choice_and_json_schema(env):
@@ -165,6 +185,27 @@ def test_multipart_image_reaches_openai_mode(env):
     assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
 
 
+def test_image_by_url_reaches_openai_mode_as_its_url(env):
+    llm = make_llm(env.config("openai"))
+    q = new_query()
+    q.new_multipart_message().with_text("What is on this scan?").with_image_url("https://images.example/xray.png").add()
+    r = llm.process(q.cq, {}, new_trace())
+    assert r["text"].endswith("(I see 1 image)")
+    content = env.standin.services["openai"].requests[-1]["body"]["messages"][0]["content"]
+    assert content == [{"type": "text", "text": "What is on this scan?"},
+                       {"type": "image_url", "image_url": {"url": "https://images.example/xray.png"}}]
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_max_output_tokens_of_zero_or_less_sends_no_limit(env, limit):
+    llm = make_llm(env.config("openai"))
+    q = new_query()
+    q.with_message("one two three four five six")
+    r = llm.process(q.cq, {"maxOutputTokens": limit}, new_trace())
+    assert r["text"] == "Turn 1. You said: one two three four five six" and r["finishReason"] == "STOP"
+    assert "max_tokens" not in env.standin.services["openai"].requests[-1]["body"]
+
+
 def test_max_tokens_and_stop_are_honoured(env):
     llm = make_llm(env.config("openai"))
     q = new_query()
@@ -175,8 +216,8 @@ def test_max_tokens_and_stop_are_honoured(env):
 
 def test_registry_method_override_uses_spcs_path(env):
     env.standin.services["st"].method = "/embed-query"
-    llm = make_llm(env.config("st", registryMethod="embed_query"))
-    r = llm.process_embeddings({"text": "x"}, {}, new_trace())
+    llm = make_model("embedding", env.config("st", registryMethod="embed_query"))
+    r = llm.process({"text": "x"}, {}, new_trace())
     assert r["embedding"] == deterministic_vector("x")
     assert env.standin.services["st"].requests[-1]["path"] == "/embed-query"
 
@@ -189,7 +230,7 @@ def test_java_plugin_connection_works_unchanged(env):
            "snowflakeAccountUrl": env.standin.account_url, "maxParallelism": 4,
            "spcsCreditsPerHourCost": 1.0, "snowflakeCreditCost": 3.0}
     llm = make_llm(old, with_defaults=False)
-    assert llm.get_max_parallelism() == 4
+    assert llm.client.max_parallelism == 4
     q = new_query()
     q.with_message("Summarise the note")
     r = llm.process(q.cq, {}, new_trace())
@@ -198,7 +239,7 @@ def test_java_plugin_connection_works_unchanged(env):
     assert r["text"] == "Generated answer to a prompt of 36 characters."
     assert r["estimatedCost"] > 0
     old["llmEndpointUrl"] = env.standin.url("legacy-embed")
-    emb = make_llm(old, with_defaults=False).process_embeddings({"text": "chest pain"}, {}, new_trace())
+    emb = make_model("embedding", old, with_defaults=False).process({"text": "chest pain"}, {}, new_trace())
     assert emb["embedding"] == deterministic_vector("chest pain")
 
 

@@ -178,6 +178,14 @@ def test_zero_shot_image_classification_needs_an_image(env):
             candidateLabels="a,b")
 
 
+def test_zero_shot_image_classification_refuses_an_image_by_url(env):
+    def build(q):
+        q.new_multipart_message().with_text("pneumonia, normal").with_image_url("https://images.example/x.png").add()
+    with pytest.raises(InvalidInputError, match=r"by URL \(IMAGE_URI\): send the image inline"):
+        run(env, "zero-shot-image-classification", "REGISTRY_ZERO_SHOT_IMAGE_CLASSIFICATION", build)
+    assert env.standin.services["pipe-zero-shot-image-classification"].counters["requests"] == 0  # refused, not sent
+
+
 def test_images_to_text_tasks_are_refused(env):
     def build(q):
         q.new_multipart_message().with_text("summarise").with_inline_image(b"img").add()

@@ -23,7 +23,7 @@ def test_archive_contents(tmp_path):
     for required in ("plugin.json", "python-llms/snowpark-container-services-llm/llm.json",
                      "python-llms/snowpark-container-services-llm/llm.py", "python-runnables/spcs-services/runnable.py",
                      "parameter-sets/oauth-credentials/parameter-set.json", "code-env/python/desc.json",
-                     "code-env/python/spec/requirements.txt", "python-lib/spcs_llm/model.py"):
+                     "code-env/python/spec/requirements.txt", "python-lib/spcs_llm/chat.py"):
         assert required in names
     assert not [n for n in names if n.startswith(("tests/", "devtools/", "standin/", "demo/", ".venv", "dist/"))
                 or "__pycache__" in n or n.endswith(".pyc")]

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from dss import make_llm, new_trace
+from dss import make_model, new_trace
 from spcs_standin import Account, Service, StandIn
 from spcs_standin.embedders import real_model_available
 
@@ -35,16 +35,16 @@ def real_standin():
                                            ("minilm-openai", "OPENAI_COMPATIBLE")])
 def test_medical_query_ranks_relevant_notes_first(real_standin, service, mode):
     pat = real_standin.account.register_pat("RAG")
-    llm = make_llm({"llmEndpointUrl": real_standin.url(service), "modelHandlingMode": mode,
+    llm = make_model("embedding", {"llmEndpointUrl": real_standin.url(service), "modelHandlingMode": mode,
                     "authMode": "PAT", "pat": {"token": pat}, "embeddingBatchSize": 32})
     corpus = notes()
-    result = llm.process_embeddings({"queries": [{"text": t} for _, t in corpus]}, {}, new_trace())
+    result = llm.process({"queries": [{"text": t} for _, t in corpus]}, {}, new_trace())
     vectors = [r["embedding"] for r in result["responses"]]
     assert len(vectors) == len(corpus) and len(vectors[0]) == 384
     for search, topic in SEARCHES:
-        q = llm.process_embeddings({"text": search}, {}, new_trace())["embedding"]
+        q = llm.process({"text": search}, {}, new_trace())["embedding"]
         best = max(range(len(corpus)), key=lambda i: cosine(q, vectors[i]))
         assert corpus[best][0] == topic, (search, corpus[best])
     # Order is kept: re-embedding one note alone gives the vector found at its index.
-    alone = llm.process_embeddings({"text": corpus[123][1]}, {}, new_trace())["embedding"]
+    alone = llm.process({"text": corpus[123][1]}, {}, new_trace())["embedding"]
     assert cosine(alone, vectors[123]) > 0.9999

@@ -3,7 +3,7 @@
 import io
 import logging
 
-from dss import generate_keypair, make_llm, new_query, new_trace
+from dss import generate_keypair, make_llm, make_model, new_query, new_trace
 from spcs_llm.doctor import main as doctor
 
 PASSPHRASE = "CANARY-PASSPHRASE-7f3a"
@@ -32,8 +32,8 @@ def test_no_canary_anywhere(env, caplog, capsys, tmp_path, monkeypatch):
         traces.append(trace)
         llm.process(q.cq, {}, trace)
         list(llm.process_stream(q.cq, {}, trace))
-        llm.process_embeddings({"text": "x"}, {}, trace)
-        seen.append(repr(llm.model.settings) + repr(llm.model.settings.credential))
+        make_model("embedding", config).process({"text": "x"}, {}, trace)
+        seen.append(repr(llm.client.settings) + repr(llm.client.settings.credential))
         env.account.expire("session")
         env.account.expire("ingress")
         llm.process(q.cq, {}, trace)  # renewal paths

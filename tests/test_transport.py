@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
-from dss import ask, make_llm, new_query, new_trace
-from spcs_llm.errors import (AuthError, InvalidInputError, MalformedResponseError, ServiceSuspendedError,
+from dss import ask, make_llm, make_model, new_query, new_trace
+from spcs_llm.errors import (AuthError, ConfigError, InvalidInputError, MalformedResponseError, ServiceSuspendedError,
                              StreamInterruptedError, TransientServiceError)
 from spcs_llm.http_body import is_cut_short
 from spcs_llm.retry_policy import parse_retry_after
@@ -37,7 +37,7 @@ def test_an_answer_cut_mid_body_is_retried_never_parsed(env):
     svc = env.standin.services["openai"]
     svc.faults.inject("cut")
     texts = ["cut note %d" % i for i in range(64)]
-    r = make_llm(env.config("openai")).process_embeddings({"queries": [{"text": t} for t in texts]}, {}, new_trace())
+    r = make_model("embedding", env.config("openai")).process({"queries": [{"text": t} for t in texts]}, {}, new_trace())
     assert [x["embedding"] for x in r["responses"]] == [deterministic_vector(t) for t in texts]
     assert svc.counters["requests"] == 2
 
@@ -125,23 +125,23 @@ def test_stream_cut_after_its_last_event_is_still_a_whole_answer(env):
 def test_payload_too_large_batches_are_split_in_order(env):
     svc = env.standin.services["st"]
     svc.faults.max_batch = 5
-    llm = make_llm(env.config("st", embeddingBatchSize=16))
+    llm = make_model("embedding", env.config("st", embeddingBatchSize=16))
     texts = ["t%d" % i for i in range(16)]
-    r = llm.process_embeddings({"queries": [{"text": t} for t in texts]}, {}, new_trace())
+    r = llm.process({"queries": [{"text": t} for t in texts]}, {}, new_trace())
     assert [x["embedding"] for x in r["responses"]] == [deterministic_vector(t) for t in texts]
 
 
 def test_malformed_every_time_gives_up_with_a_clear_error(env):
     env.standin.services["st"].faults.inject(*["malformed"] * 10)
     with pytest.raises(MalformedResponseError, match="not JSON"):
-        make_llm(env.config("st", maxRetries=2)).process_embeddings({"text": "x"}, {}, new_trace())
+        make_model("embedding", env.config("st", maxRetries=2)).process({"text": "x"}, {}, new_trace())
 
 
-def test_unsupported_capability_is_rejected(env):
-    with pytest.raises(InvalidInputError, match="REGISTRY_SENTENCE_TRANSFORMERS does not support completions"):
-        make_llm(env.config("st")).process(new_query().with_message("x").cq, {}, new_trace())
-    with pytest.raises(InvalidInputError, match="does not support embeddings"):
-        make_llm(env.config("openai-chat-sig")).process_embeddings({"text": "x"}, {}, new_trace())
+def test_a_mode_that_cannot_serve_the_capability_fails_in_set_config(env):
+    with pytest.raises(ConfigError, match="'modelHandlingMode'.*REGISTRY_SENTENCE_TRANSFORMERS cannot serve chat models"):
+        make_llm(env.config("st"))
+    with pytest.raises(ConfigError, match="REGISTRY_OPENAI_CHAT cannot serve embedding models.*REGISTRY_SENTENCE"):
+        make_model("embedding", env.config("openai-chat-sig"))
 
 
 @pytest.mark.parametrize("auth", ["OAUTH", "KEYPAIR_JWT", "PAT"])
@@ -167,7 +167,7 @@ def test_no_secret_in_logs_traces_or_errors(env, auth, caplog):
     secrets = [env.pat, env.oauth_token, env.private_pem.splitlines()[1]]
     secrets += [t for t in env.account._tokens]  # every session, master and ingress token issued
     logs = "\n".join(r.getMessage() for r in caplog.records)
-    haystack = logs + "\n".join(errors) + repr(trace.span) + repr(llm.model.settings)
+    haystack = logs + "\n".join(errors) + repr(trace.span) + repr(llm.client.settings)
     assert not [s for s in secrets if s and s in haystack]
 
 

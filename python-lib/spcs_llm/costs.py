@@ -91,3 +91,33 @@ class CostAccountant:
             t.credits += credits
             t.dollars += dollars
         return dollars
+
+
+class Bill:
+    """One call's cost, settled when its ``with costs.call() as bill:`` block ends.
+
+    Inside the block the call reports its tokens with ``bill.tokens(...)``; a call that
+    fails is still charged its share of busy time (the pool ran for it), with no tokens.
+    After the block, ``bill.cost`` holds the dollars.
+    """
+
+    def __init__(self, accountant):
+        self._accountant = accountant
+        self._ticket = accountant.start()
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.cost = 0.0
+
+    def tokens(self, prompt_tokens=0, completion_tokens=0):
+        """Record the tokens of a call that succeeded."""
+        self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.prompt_tokens = self.completion_tokens = 0
+        self.cost = self._accountant.finish(self._ticket, self.prompt_tokens, self.completion_tokens)
+        return False
+

@@ -1,7 +1,8 @@
 """``python -m spcs_llm.doctor``: check an SPCS endpoint step by step and say what to fix.
 
 Steps: settings, token exchange, ingress reachability and auth, which protocol the
-endpoint speaks, a test completion or embedding with its latency, and for embeddings
+endpoint speaks, a test completion or embedding with its latency, for chat models a
+streamed answer (first-chunk latency, footer, chunks adding up), and for embeddings
 whether the service serves requests in parallel or one at a time (which decides the right
 ``coalesceWaitMs``); then the exact DSS connection settings to enter. Secrets are read
 from files or environment variables (never from the command line, where ``ps`` would show
@@ -20,9 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from .auth import provider_for, providers
+from .capabilities import client_for
 from .errors import (AuthError, ConfigError, RequestRejectedError, ServiceSuspendedError, SPCSLLMError,
                      TransientServiceError)
-from .model import SPCSModel
 from .protocols import for_settings
 from .protocols.dss_messages import parse_messages
 from .settings import parse_settings
@@ -41,6 +42,8 @@ PROBES = [
 ]
 SECRET_FIELDS = {"snowflake_oauth", "token", "privateKey", "privateKeyPassphrase"}
 SERVING_PROBE = 4  # one-text requests sent at once to see whether the service queues them
+TEST_PROMPT = {"messages": [{"role": "user", "content": "Reply with one word."}]}
+TEST_SETTINGS = {"maxOutputTokens": 16, "temperature": 0}
 QUICKEST_TO_JUDGE = 0.015  # below this a request's time is mostly the client's own work, not the service's
 
 
@@ -106,14 +109,13 @@ def run_checks(config, capability="auto", out=None):
         return checks, None
     add(Check("protocol", True, "speaks %s (%s)" % (settings.mode, ", ".join(configured))))
 
-    model = SPCSModel(settings, transport=Transport(settings))
     suggested = {}
     for cap in configured if capability == "auto" else [capability]:
+        model = client_for(cap, settings)
         started = time.monotonic()
         try:
             if cap == "chat":
-                answer = model.complete({"messages": [{"role": "user", "content": "Reply with one word."}]},
-                                        {"maxOutputTokens": 16})
+                answer = model.complete(TEST_PROMPT, TEST_SETTINGS)
                 detail = "answered %r" % answer["text"][:60]
             else:
                 answer = model.embed({"text": "doctor check"})
@@ -122,6 +124,8 @@ def run_checks(config, capability="auto", out=None):
             add(Check("test %s" % cap, False, str(exc), _fix_for(exc, settings)))
             continue
         add(Check("test %s" % cap, True, "%s in %.0f ms" % (detail, (time.monotonic() - started) * 1000)))
+        if cap == "chat":
+            add(_streaming_check(model, answer["text"], settings))
         if cap == "embedding" and settings.transport.max_parallelism >= 2:
             try:
                 check, suggested = _serving_check(settings, model.transport)
@@ -129,6 +133,33 @@ def run_checks(config, capability="auto", out=None):
                 check = Check("serving", False, str(exc), _fix_for(exc, settings))
             add(check)
     return checks, dict(dss_settings(config, settings), **suggested)
+
+
+def _streaming_check(model, plain_text, settings):
+    """Stream the test prompt: first-chunk latency, one footer at the end, chunks adding up to the answer."""
+    started = time.monotonic()
+    first, texts, footers, kinds = None, [], [], []
+    try:
+        for item in model.stream(TEST_PROMPT, TEST_SETTINGS):
+            if first is None:
+                first = time.monotonic() - started
+            kinds.append("footer" if "footer" in item else "chunk")
+            if "footer" in item:
+                footers.append(item["footer"])
+            elif "text" in item["chunk"]:
+                texts.append(item["chunk"]["text"])
+    except SPCSLLMError as exc:
+        return Check("streaming", False, str(exc), _fix_for(exc, settings))
+    if footers != footers[-1:] or kinds[-1:] != ["footer"]:
+        return Check("streaming", False, "the stream did not end with exactly one footer (%s)." % ", ".join(kinds),
+                     "Report this: the service's stream is not in the shape mode %s expects." % settings.mode)
+    text = "".join(texts)
+    how = ("streamed in %d chunks" % len(texts) if model.protocol.supports_streaming
+           else "mode %s does not stream: the answer arrives as one chunk" % settings.mode)
+    same = "the same text as the answer above" if text == plain_text else (
+        "a different text from the answer above (a sampling model may vary between calls)")
+    return Check("streaming", True, "first chunk after %.0f ms, %s, footer with %s tokens; chunks add up to %s"
+                 % (first * 1000, how, footers[0].get("totalTokens"), same))
 
 
 def _serving_check(settings, transport):

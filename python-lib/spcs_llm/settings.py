@@ -11,69 +11,18 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .auth.keypair_jwt import load_private_key
+from .credentials import KeyPairCredential, OAuthCredential, PatCredential
 from .errors import ConfigError
+from .modes import MODE_NAMES as MODES
+from .protocols.chat_template import ChatTemplate
+from .protocols.custom import parse_custom_settings
 from .sql_identifiers import check_identifier
 from .urls import host_of, normalize_base_url
 
 AUTH_MODES = ("OAUTH", "KEYPAIR_JWT", "PAT")
 
-LEGACY_TEXT_MODES = (
-    "TEXT_GENERATION_LLAMA_2",
-    "TEXT_GENERATION_MISTRAL",
-    "TEXT_GENERATION_ZEPHYR",
-    "TEXT_GENERATION_FALCON",
-    "TEXT_GENERATION_OTHER",
-)
-TEXT_GENERATION_MODES = LEGACY_TEXT_MODES + (
-    "TEXT_GENERATION_LLAMA_3",
-    "TEXT_GENERATION_CHATML",
-    "TEXT_GENERATION_CUSTOM_TEMPLATE",
-)
-PIPELINE_MODES = (
-    "REGISTRY_FILL_MASK",
-    "REGISTRY_TOKEN_CLASSIFICATION",
-    "REGISTRY_QUESTION_ANSWERING",
-    "REGISTRY_SUMMARIZATION",
-    "REGISTRY_TABLE_QUESTION_ANSWERING",
-    "REGISTRY_TEXT_CLASSIFICATION",
-    "REGISTRY_TEXT2TEXT_GENERATION",
-    "REGISTRY_TRANSLATION",
-    "REGISTRY_ZERO_SHOT_CLASSIFICATION",
-    "REGISTRY_ZERO_SHOT_IMAGE_CLASSIFICATION",
-)
-MODES = TEXT_GENERATION_MODES + (
-    "OPENAI_COMPATIBLE",
-    "REGISTRY_OPENAI_CHAT",
-    "REGISTRY_SENTENCE_TRANSFORMERS",
-) + PIPELINE_MODES + ("CUSTOM",)
-
 MAX_PARALLELISM_LIMIT = 256
-
-
-@dataclass(frozen=True)
-class OAuthCredential:
-    """The DSS user's current Snowflake OAuth access token (from the ``oauth`` preset)."""
-
-    access_token: Optional[str] = field(repr=False, default=None)
-
-
-@dataclass(frozen=True)
-class KeyPairCredential:
-    """A Snowflake service user with an RSA key pair (``keypair`` preset)."""
-
-    account: str
-    user: str
-    private_key_pem: str = field(repr=False)
-    passphrase: Optional[str] = field(repr=False, default=None)
-    role: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class PatCredential:
-    """A Snowflake programmatic access token (``pat`` preset)."""
-
-    token: str = field(repr=False)
-    role: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -180,14 +129,10 @@ def parse_settings(config, plugin_config=None):
     model_name = _text(config.get("modelName"))
     chat_template = None
     if mode == "TEXT_GENERATION_CUSTOM_TEMPLATE":
-        from .protocols.chat_template import ChatTemplate
-
         chat_template = ChatTemplate(config.get("chatTemplate") or "", _text(config.get("chatTemplateBosToken")),
                                      _text(config.get("chatTemplateEosToken")))
     custom = None
     if mode == "CUSTOM":
-        from .protocols.custom import parse_custom_settings
-
         custom = parse_custom_settings(config)
     auto_resume = None
     if _bool(config, "autoResume", False):
@@ -258,8 +203,6 @@ def _credential(config, auth_mode):
         raise ConfigError("keypair.privateKey", "is empty: paste the PEM private key of the service user.")
     passphrase = _text(preset.get("privateKeyPassphrase"))
     # Parse now so that a bad key fails in set_config, not in the first request.
-    from .auth.keypair_jwt import load_private_key
-
     load_private_key(pem, passphrase)
     return KeyPairCredential(account=account, user=user, private_key_pem=pem, passphrase=passphrase,
                              role=_text(preset.get("role")))

@@ -13,7 +13,8 @@ from typing import List
 from urllib.parse import urlsplit
 
 from .errors import ServiceError
-from .settings import KeyPairCredential, OAuthCredential, PatCredential
+from .auth.keypair_jwt import load_private_key
+from .credentials import KeyPairCredential, OAuthCredential, PatCredential
 from .sql_identifiers import check_identifier  # noqa: F401  (re-exported for the admin tools)
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,6 @@ def connector_args(account_url, credential, role=None):
         args.update(authenticator="PROGRAMMATIC_ACCESS_TOKEN", token=credential.token)
         role = role or credential.role
     elif isinstance(credential, KeyPairCredential):
-        from .auth.keypair_jwt import load_private_key
-
         args.update(authenticator="SNOWFLAKE_JWT", account=credential.account, user=credential.user,
                     private_key=load_private_key(credential.private_key_pem, credential.passphrase))
         role = role or credential.role

@@ -1,41 +1,50 @@
-"""DSS entry point: adapts LLM Mesh calls to ``spcs_llm.SPCSModel``. Logic lives in python-lib."""
+"""DSS entry point: one class per LLM Mesh capability, each a thin adapter over python-lib.
 
-import asyncio
+DSS picks the class by its base class when the admin adds a model of that capability to
+the Custom LLM connection: ``SPCSChatModel`` (chat), ``SPCSEmbeddingModel`` (text
+embedding). All logic lives in ``spcs_llm``.
+"""
 
 from dataiku.llm.python import BaseLLM
 
-from spcs_llm.model import SPCSModel
+try:
+    from dataiku.llm.python import BaseEmbeddingModel
+except ImportError:  # some DSS 14 builds expose it only here
+    from dataiku.llm.python.custom.base_embedding_model import BaseEmbeddingModel
+
+from spcs_llm.chat import ChatClient
+from spcs_llm.embedding import EmbeddingClient
 from spcs_llm.settings import parse_settings
 
-_END = object()
 
-
-class MyLLM(BaseLLM):
-    """A chat or embedding model hosted in Snowpark Container Services."""
+class SPCSChatModel(BaseLLM):
+    """A chat model hosted in Snowpark Container Services."""
 
     def set_config(self, config, plugin_config):
-        self.model = SPCSModel(parse_settings(config, plugin_config))
-
-    def get_max_parallelism(self):
-        return self.model.max_parallelism
+        self.client = ChatClient(parse_settings(config, plugin_config))
 
     def process(self, query, settings, trace):
-        return self.model.complete(query, settings, trace)
+        return self.client.complete(query, settings, trace)
 
     def process_stream(self, query, settings, trace):
-        for item in self.model.stream(query, settings, trace):
-            yield item
-
-    def process_embeddings(self, query, settings, trace):
-        return self.model.embed(query, settings, trace)
+        yield from self.client.stream(query, settings, trace)
 
     async def aprocess(self, query, settings, trace):
-        return await asyncio.to_thread(self.model.complete, query, settings, trace)
+        return await self.client.run_async(self.client.complete, query, settings, trace)
 
     async def aprocess_stream(self, query, settings, trace):
-        items = self.model.stream(query, settings, trace)
-        while True:
-            item = await asyncio.to_thread(next, items, _END)
-            if item is _END:
-                return
+        async for item in self.client.iterate_async(self.client.stream(query, settings, trace)):
             yield item
+
+
+class SPCSEmbeddingModel(BaseEmbeddingModel):
+    """A text embedding model hosted in Snowpark Container Services."""
+
+    def set_config(self, config, plugin_config):
+        self.client = EmbeddingClient(parse_settings(config, plugin_config))
+
+    def process(self, query, settings, trace):
+        return self.client.embed(query, settings, trace)
+
+    async def aprocess(self, query, settings, trace):
+        return await self.client.run_async(self.client.embed, query, settings, trace)

@@ -61,6 +61,7 @@ class Service:
     suspended: bool = False
     resume_at: float = None  # auto-resume time (monotonic), if suspended with a delay
     record: int = 200  # how many requests to keep for inspection
+    streams: bool = True  # False: answers "stream": true with one JSON body, as some servers do
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -183,7 +184,7 @@ class Service:
         usage = {"prompt_tokens": p_tokens, "completion_tokens": len(tokens) + (len(tool_calls) if tool_calls else 0)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         ident = "chatcmpl-" + uuid.uuid4().hex[:12]
-        if body.get("stream"):
+        if body.get("stream") and self.streams:
             return Reply(events=self._chat_events(ident, tokens, tool_calls, finish, usage,
                                                   (body.get("stream_options") or {}).get("include_usage")))
         self._sleep()

@@ -1,1 +1,4 @@
-"""Test stand-in for the part of DSS's ``dataiku`` package the plugin uses (BaseLLM only)."""
+"""Test stand-in for the parts of DSS's ``dataiku`` package the plugin uses.
+
+The LLM base classes (``dataiku.llm.python``) and the runnable base of the services macro.
+"""

@@ -9,7 +9,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from ..settings import KeyPairCredential, OAuthCredential, PatCredential
+from ..credentials import KeyPairCredential, OAuthCredential, PatCredential
 from .keypair_jwt import KeyPairTokenProvider
 from .oauth_session import OAuthSessionTokenProvider
 from .pat import PatTokenProvider

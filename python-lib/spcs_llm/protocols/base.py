@@ -1,4 +1,11 @@
-"""What a wire protocol provides, and the neutral result types they return."""
+"""One contract per capability, and the neutral result types the wire formats return.
+
+A wire format (one module per kind of service) subclasses the contracts of the
+capabilities it serves: ``ChatProtocol`` (``chat_request`` / ``parse_chat``, and
+``stream_parser`` when ``supports_streaming``), ``EmbeddingProtocol`` (``embed_request`` /
+``parse_embeddings``) and ``RerankProtocol`` (``rerank_request`` / ``parse_rerank``). They
+are pure: they build bodies and parse answers, and never do I/O.
+"""
 
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -26,37 +33,65 @@ class Embeddings:
 
 
 class Protocol:
-    """A model service's wire format. Pure: builds bodies and parses answers, no I/O.
-
-    ``chat_request(messages, settings)`` -> (path, body); ``parse_chat(payload, request)`` ->
-    ``Completion``; ``embed_request(texts)`` -> (path, body); ``parse_embeddings(payload,
-    count)`` -> ``Embeddings``. Streaming protocols also give ``stream_request`` and
-    ``StreamParser``.
-    """
+    """What every wire format has: a name and the capabilities it serves."""
 
     name = "?"
-    supports_chat = True
-    supports_embeddings = True
+    supports_chat = False
     supports_streaming = False
-    #: Largest number of texts one embedding request may carry (None: the batch size setting).
-    max_embedding_batch = None
+    supports_embeddings = False
+    supports_reranking = False
 
-    def chat_request(self, messages, settings):
-        raise self._unsupported("completions")
+    def serves(self, capability):
+        """Whether this format serves ``capability`` ("chat", "embedding" or "reranking")."""
+        return {"chat": self.supports_chat, "embedding": self.supports_embeddings,
+                "reranking": self.supports_reranking}[capability]
 
-    def parse_chat(self, payload, request=None):
-        raise self._unsupported("completions")
-
-    def embed_request(self, texts):
-        raise self._unsupported("embeddings")
-
-    def parse_embeddings(self, payload, count):
-        raise self._unsupported("embeddings")
-
-    def _unsupported(self, what):
+    def unsupported(self, what):
+        """The error for a capability this mode does not serve."""
         return InvalidInputError(
             "modelHandlingMode %s does not support %s. Pick a mode that matches the deployed model "
             "(see the README's table of modes)." % (self.name, what))
+
+
+class ChatProtocol(Protocol):
+    """Chat: ``chat_request(messages, settings)`` -> (path, body); ``parse_chat`` -> ``Completion``.
+
+    Streaming formats set ``supports_streaming``, accept ``stream=True`` in ``chat_request``
+    and give a ``stream_parser()`` whose ``feed(payload)`` returns new text and whose
+    ``result()`` returns the whole ``Completion``.
+    """
+
+    supports_chat = True
+
+    def chat_request(self, messages, settings):
+        raise NotImplementedError
+
+    def parse_chat(self, payload, request=None):
+        raise NotImplementedError
+
+
+class EmbeddingProtocol(Protocol):
+    """Embeddings: ``embed_request(texts)`` -> (path, body); ``parse_embeddings(payload, count)``."""
+
+    supports_embeddings = True
+
+    def embed_request(self, texts):
+        raise NotImplementedError
+
+    def parse_embeddings(self, payload, count):
+        raise NotImplementedError
+
+
+class RerankProtocol(Protocol):
+    """Reranking: ``rerank_request(query, documents)`` -> (path, body); ``parse_rerank(payload, count)``."""
+
+    supports_reranking = True
+
+    def rerank_request(self, query, documents):
+        raise NotImplementedError
+
+    def parse_rerank(self, payload, count):
+        raise NotImplementedError
 
 
 FINISH_REASONS = {

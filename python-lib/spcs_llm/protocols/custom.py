@@ -27,8 +27,9 @@ from jsonpath_ng.ext import parse as parse_jsonpath
 from ..errors import ConfigError, InvalidInputError, MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
-from .base import Completion, Embeddings, Protocol
+from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings
 from .dss_messages import to_openai_messages, to_text_turns
+from .openai_compat import output_token_limit
 from .registry_rows import decode_rows, encode_rows, maybe_json
 
 CHAT_PLACEHOLDERS = {"prompt", "messages", "last_user_message", "system", "temperature", "max_tokens", "top_p",
@@ -170,7 +171,7 @@ def _first(path, value, what):
     return maybe_json(matches[0].value)
 
 
-class CustomProtocol(Protocol):
+class CustomProtocol(ChatProtocol, EmbeddingProtocol):
     """``CUSTOM``: request bodies from the admin's templates, answers found by JSONPath."""
 
     name = "CUSTOM"
@@ -183,7 +184,7 @@ class CustomProtocol(Protocol):
 
     def chat_request(self, messages, settings):
         if not self.supports_chat:
-            raise self._unsupported("completions (no 'customRequestTemplate')")
+            raise self.unsupported("completions (no 'customRequestTemplate')")
         settings = settings or {}
         turns = to_text_turns(messages) if not any(m.images for m in messages) else None
         user = [m for m in messages if m.role == "user"]
@@ -193,7 +194,7 @@ class CustomProtocol(Protocol):
             "last_user_message": user[-1].text if user else "",
             "system": "\n".join(m.text for m in messages if m.role == "system"),
             "temperature": settings.get("temperature"),
-            "max_tokens": settings.get("maxOutputTokens"),
+            "max_tokens": output_token_limit(settings),
             "top_p": settings.get("topP"),
             "top_k": settings.get("topK"),
             "stop": settings.get("stopSequences"),

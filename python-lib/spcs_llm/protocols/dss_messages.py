@@ -24,8 +24,16 @@ class Image:
     mime_type: str = "image/png"
 
     @property
-    def data_url(self):
+    def url(self):
+        """The image as an OpenAI ``image_url`` value: a data URL."""
         return "data:%s;base64,%s" % (self.mime_type, self.data)
+
+
+@dataclass
+class ImageUrl:
+    """An image by URL (``IMAGE_URI`` part). Passed on as it is: the plugin never fetches it."""
+
+    url: str
 
 
 @dataclass
@@ -43,7 +51,8 @@ class Message:
 
     @property
     def images(self):
-        return [p for p in self.parts if isinstance(p, Image)]
+        """Inline images and images by URL, in order."""
+        return [p for p in self.parts if isinstance(p, (Image, ImageUrl))]
 
 
 def parse_messages(query):
@@ -97,6 +106,10 @@ def _parts(item, i):
             if not part.get("inlineImage"):
                 raise InvalidInputError("messages[%d].parts[%d] is an image without data." % (i, j))
             parts.append(Image(part["inlineImage"], part.get("imageMimeType") or "image/png"))
+        elif kind == "IMAGE_URI":
+            if not isinstance(part.get("imageUrl"), str) or not part["imageUrl"].strip():
+                raise InvalidInputError("messages[%d].parts[%d] is an image URI without 'imageUrl'." % (i, j))
+            parts.append(ImageUrl(part["imageUrl"].strip()))
         else:
             raise InvalidInputError("messages[%d].parts[%d] has unsupported type %r." % (i, j, kind))
     return parts
@@ -135,7 +148,7 @@ def to_openai_messages(messages, allow_images=True):
                 raise InvalidInputError("This model mode accepts text only, but a %s message contains an image." % m.role)
             content = [
                 {"type": "text", "text": p} if isinstance(p, str)
-                else {"type": "image_url", "image_url": {"url": p.data_url}}
+                else {"type": "image_url", "image_url": {"url": p.url}}
                 for p in m.parts
             ]
         else:

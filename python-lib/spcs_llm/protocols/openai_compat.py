@@ -8,7 +8,7 @@ import json
 
 from .. import json_codec
 from ..errors import InvalidInputError, MalformedResponseError
-from .base import Completion, Embeddings, Protocol, dss_finish_reason
+from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings, dss_finish_reason
 from .dss_messages import to_openai_messages
 
 CHAT_PATH = "/v1/chat/completions"
@@ -28,12 +28,20 @@ _DIRECT = (
 )
 
 
+def output_token_limit(settings):
+    """``maxOutputTokens``, or None when unset or 0 or less (DSS's "no limit")."""
+    value = (settings or {}).get("maxOutputTokens")
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return int(value)
+
+
 def sampling_params(settings, max_tokens_key="max_tokens"):
     """OpenAI sampling parameters for the DSS ``settings`` that are set."""
     settings = settings or {}
     params = {}
     for dss_key, key in _DIRECT:
-        value = settings.get(dss_key)
+        value = output_token_limit(settings) if dss_key == "maxOutputTokens" else settings.get(dss_key)
         if value is not None:
             params[max_tokens_key if key == "max_tokens" else key] = value
     stops = settings.get("stopSequences")
@@ -176,7 +184,7 @@ class ChatStreamParser:
         )
 
 
-class OpenAICompatibleProtocol(Protocol):
+class OpenAICompatibleProtocol(ChatProtocol, EmbeddingProtocol):
     """``OPENAI_COMPATIBLE``: custom containers speaking the OpenAI API."""
 
     name = "OPENAI_COMPATIBLE"

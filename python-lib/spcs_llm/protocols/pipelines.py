@@ -21,7 +21,8 @@ from typing import Callable
 
 from ..errors import InvalidInputError, MalformedResponseError
 from ..urls import method_path
-from .base import Completion, Protocol
+from .base import ChatProtocol, Completion
+from .dss_messages import Image
 from .registry_rows import decode_rows, encode_rows, maybe_json
 
 
@@ -142,6 +143,11 @@ def _zero_shot_image(messages, labels):
     if message is None:
         raise InvalidInputError("zero-shot-image-classification needs an image: add an inline image to the user "
                                 "message (a multipart message).")
+    image = message.images[-1]
+    if not isinstance(image, Image):
+        raise InvalidInputError("zero-shot-image-classification needs the image's bytes, but the message gives it by "
+                                "URL (IMAGE_URI): send the image inline (IMAGE_INLINE) instead. The plugin does not "
+                                "fetch URLs.")
     given = _json_message(message.text) or {}
     candidates = given.get("candidate_labels") or list(labels or [])
     if not candidates and message.text.strip() and not given:
@@ -149,7 +155,7 @@ def _zero_shot_image(messages, labels):
     if not candidates:
         raise InvalidInputError("zero-shot-image-classification needs candidate labels: set 'candidateLabels', or "
                                 "write them in the message's text as JSON {\"candidate_labels\": [...]}.")
-    return {"image": message.images[-1].data, "candidate_labels": list(candidates)}
+    return {"image": image.data, "candidate_labels": list(candidates)}
 
 
 # -- renderers: the row a service returns -> completion text -----------------------------
@@ -238,10 +244,9 @@ TASKS = {
 }
 
 
-class PipelineTaskProtocol(Protocol):
+class PipelineTaskProtocol(ChatProtocol):
     """A registry service of one Hugging Face pipeline task, used as a completion model."""
 
-    supports_embeddings = False
 
     def __init__(self, mode, method=None, candidate_labels=()):
         self.name = mode

@@ -9,15 +9,15 @@ import math
 from ..errors import MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
-from .base import Completion, Embeddings, Protocol
+from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings
 from .dss_messages import to_openai_messages, to_text_turns
-from .openai_compat import parse_chat_completion
+from .openai_compat import output_token_limit, parse_chat_completion
 from .registry_rows import column, decode_rows, encode_rows, maybe_json
 
 logger = logging.getLogger(__name__)
 
 
-class LegacyTextGenerationProtocol(Protocol):
+class LegacyTextGenerationProtocol(ChatProtocol, EmbeddingProtocol):
     """``TEXT_GENERATION_*``: a Hugging Face ``text-generation`` pipeline, ``inputs`` -> ``outputs``.
 
     For embeddings it behaves like the Java plugin's sample embedding model: ``inputs`` ->
@@ -59,11 +59,10 @@ class LegacyTextGenerationProtocol(Protocol):
         return Embeddings(vectors)
 
 
-class RegistryOpenAIChatProtocol(Protocol):
+class RegistryOpenAIChatProtocol(ChatProtocol):
     """``REGISTRY_OPENAI_CHAT``: a registry model logged with ``OPENAI_CHAT_SIGNATURE`` (``__call__``)."""
 
     name = "REGISTRY_OPENAI_CHAT"
-    supports_embeddings = False
 
     def __init__(self, method=None):
         self.path = method_path(method or "__call__")
@@ -75,7 +74,7 @@ class RegistryOpenAIChatProtocol(Protocol):
         row = {
             "messages": to_openai_messages(messages, allow_images=True),
             "temperature": _float_or(settings.get("temperature"), 1.0),
-            "max_completion_tokens": int(settings.get("maxOutputTokens") or 1024),
+            "max_completion_tokens": output_token_limit(settings) or 1024,  # the column is required
             "stop": list(settings.get("stopSequences") or []),
             "n": 1,
             "stream": False,
@@ -96,11 +95,10 @@ class RegistryOpenAIChatProtocol(Protocol):
         raise MalformedResponseError("The OpenAI-signature answer has no choices[0].message.")
 
 
-class SentenceTransformersProtocol(Protocol):
+class SentenceTransformersProtocol(EmbeddingProtocol):
     """``REGISTRY_SENTENCE_TRANSFORMERS``: ``encode``, ``sentence`` -> ``output`` (list of floats)."""
 
     name = "REGISTRY_SENTENCE_TRANSFORMERS"
-    supports_chat = False
 
     def __init__(self, method=None):
         self.path = method_path(method or "encode")
