@@ -157,10 +157,18 @@ def test_one_text_calls_on_a_one_worker_service_travel_together(env):
 
 
 def test_coalescing_wait_setting(env):
-    assert make_model("embedding", env.config("openai")).client.batcher.wait_seconds == 0.02
-    assert make_model("embedding", env.config("openai", coalesceWaitMs=0)).client.batcher.wait_seconds == 0
-    with pytest.raises(ConfigError, match="'coalesceWaitMs'"):
-        make_model("embedding", env.config("openai", coalesceWaitMs=-5))
+    def batcher(**config):
+        return make_model("embedding", env.config("openai", **config)).client.batcher
+
+    assert batcher().policy.automatic and batcher().wait_seconds is None  # the descriptor's default: auto
+    for automatic in ("auto", "AUTO", "", " ", None):
+        assert batcher(coalesceWaitMs=automatic).policy.automatic
+    assert batcher(coalesceWaitMs=0).wait_seconds == 0 and not batcher(coalesceWaitMs=0).holding
+    fixed = batcher(coalesceWaitMs="20")
+    assert fixed.wait_seconds == 0.02 and fixed.holding and not fixed.policy.automatic
+    for bad in (-5, 1001, "soon", "nan", True):
+        with pytest.raises(ConfigError, match="'coalesceWaitMs'"):
+            make_model("embedding", env.config("openai", coalesceWaitMs=bad))
 
 
 def _calls_sharing_one_request(batcher, texts):
@@ -326,3 +334,43 @@ def test_coalesced_calls_learn_the_limit_too(env):
     r = llm.process({"queries": [{"text": t} for t in texts[:12]]}, {}, new_trace())
     assert [x["embedding"] for x in r["responses"]] == [deterministic_vector(t) for t in texts[:12]]
     assert svc.counters["requests"] - before == -(-12 // batcher.max_items)  # no refused request
+
+
+def _one_text_calls(env, name, workers, count=320):
+    service = Service(name, "openai", timing=Timing(latency=0.05, per_item=0.002, workers=workers))
+    env.standin.add_service(service)
+    model = make_model("embedding", env.config(name, maxParallelism=16))  # coalesceWaitMs: the default, auto
+    texts = ["%s note %d" % (name, i) for i in range(count)]
+    results = embed_one_text_per_call(model, texts)
+    assert [r["embedding"] for r in results] == [deterministic_vector(t) for t in texts]
+    return model.client.batcher, service
+
+
+def test_automatic_wait_holds_one_text_calls_for_a_one_worker_service(env):
+    batcher, service = _one_text_calls(env, "one-worker", workers=1)
+    assert batcher.policy.automatic and batcher.holding
+    assert service.counters["requests"] <= 320 // 4, service.counters["requests"]  # 4+ texts per request
+    fit = batcher.policy.latency.fit
+    assert fit.per_request > 2 * fit.per_text, fit  # each request in flight costs more than a text more
+
+
+def test_automatic_wait_sends_one_text_calls_at_once_to_a_parallel_service(env):
+    batcher, service = _one_text_calls(env, "parallel", workers=0)
+    assert batcher.policy.automatic and not batcher.holding
+    assert service.counters["max_in_flight"] >= 8  # the callers' requests really travelled side by side
+
+
+def test_automatic_wait_follows_a_service_that_changes_kind(env):
+    service = Service("switching", "openai", timing=Timing(latency=0.05, per_item=0.002))
+    env.standin.add_service(service)
+    model = make_model("embedding", env.config("switching", maxParallelism=16))
+    batcher = model.client.batcher
+    embed_one_text_per_call(model, ["before %d" % i for i in range(320)])
+    assert not batcher.holding
+    service.set_workers(1)  # scaled in: requests now queue
+    texts = ["after %d" % i for i in range(320)]
+    assert [r["embedding"] for r in embed_one_text_per_call(model, texts)] == [deterministic_vector(t) for t in texts]
+    assert batcher.holding
+    service.set_workers(0)  # scaled out again
+    embed_one_text_per_call(model, ["again %d" % i for i in range(640)])
+    assert not batcher.holding and batcher.policy.changes >= 2

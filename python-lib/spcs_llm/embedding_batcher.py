@@ -7,11 +7,13 @@
 - Calls with fewer texts than a batch (DSS handing texts one at a time from many threads)
   are coalesced, as a model server's dynamic batcher does: the first call opens a shared
   batch, later calls join it, and the opener sends it when it is full, when it holds as
-  many calls as were seen at once lately (nobody else is coming), or when
-  ``coalesceWaitMs`` has passed, whichever comes first. If every request slot is busy at
-  that point, the batch keeps taking texts until a slot frees up. Callers settle into one
+  many calls as were seen at once lately (nobody else is coming), or when its wait for
+  company has passed, whichever comes first. If every request slot is busy at that
+  point, the batch keeps taking texts until a slot frees up. Callers settle into one
   request per round: on a GPU that serves one request at a time, that is what turns one
   request per text into one per round.
+- Whether to wait for company at all is ``hold_policy``'s decision, from the latencies of
+  the requests sent (``coalesceWaitMs`` automatic), or a fixed wait the admin set.
 - A request refused for its size (413, or a 400/422 the transport reads as "list too
   long") is halved until accepted, and the batcher remembers the largest size that
   worked: later calls are cut to it and do not hit the service's limit again.
@@ -29,6 +31,7 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from .errors import PayloadTooLargeError, RequestRejectedError
+from .hold_policy import HoldPolicy
 from .tokens import estimate_tokens
 
 logger = logging.getLogger(__name__)
@@ -92,9 +95,10 @@ class SizeLimit:
 class _OpenBatch:
     """Texts gathered from several calls, sent by the call that opened it."""
 
-    def __init__(self):
+    def __init__(self, wait_seconds):
         self.texts = []
         self.calls = 0
+        self.wait_seconds = wait_seconds  # longest the opener waits for company
         self.ready = threading.Event()  # full, or every caller expected has joined: stop waiting
         self.done = threading.Event()
         self.result = None
@@ -140,12 +144,17 @@ class CallerCount:
 class EmbeddingBatcher:
     """Sends ``send(texts) -> (vectors, tokens, estimated)`` for every text of every call."""
 
-    def __init__(self, send, max_items, max_bytes, max_requests, coalesce=True, wait_seconds=0.0):
+    def __init__(self, send, max_items, max_bytes, max_requests, coalesce=True, wait_seconds=None,
+                 clock=time.monotonic):
         self._send = send
         self.size_limit = SizeLimit(max_items)
         self.max_bytes = max_bytes
         self.coalesce = coalesce
-        self.wait_seconds = wait_seconds
+        self.wait_seconds = wait_seconds  # None: decided from the service's latencies
+        self.policy = HoldPolicy(wait_seconds)
+        self._clock = clock
+        self._in_flight = set()  # a _Flight per request on the wire
+        self._probing = 0  # calls sent alone as probes now: the open batch does not wait for them
         self._pool = ThreadPoolExecutor(max(1, max_requests), thread_name_prefix="spcs-embed")
         # Bounds requests in flight, whether sent from the pool or from the caller's thread.
         self._slots = threading.BoundedSemaphore(max(1, max_requests))
@@ -196,15 +205,32 @@ class EmbeddingBatcher:
         with self._slots:
             return self._send_in_slot(texts)
 
+    @property
+    def holding(self):
+        """Whether one-text calls wait for company now."""
+        return self.policy.holding
+
     def _send_in_slot(self, texts):
         """One request for ``texts`` (a slot is held), halved while the service says it is too large."""
+        # Others in flight at any moment of this request, not just when it left: behind one
+        # worker, a request sent later may be served first, and then this one waits for it.
         with self._lock:
             self.requests += 1
+            flight = _Flight(len(self._in_flight))
+            for other in self._in_flight:
+                other.others += 1
+            self._in_flight.add(flight)
+        started = self._clock()
         try:
             result = self._send(texts)
         except PayloadTooLargeError:
             if len(texts) == 1:
                 raise
+            result = None
+        finally:
+            with self._lock:
+                self._in_flight.discard(flight)
+        if result is None:
             with self._lock:
                 self.size_limit.refuse(len(texts))
                 limit = self.size_limit.value
@@ -212,25 +238,28 @@ class EmbeddingBatcher:
                         "per request from now on)", len(texts), limit)
             half = len(texts) // 2
             return _merge([self._send_in_slot(texts[:half]), self._send_in_slot(texts[half:])])
+        seconds = self._clock() - started
         with self._lock:
             self.size_limit.accept(len(texts))
+            self.policy.observe(flight.others, len(texts), seconds, self._callers.expected())
         return result
 
     def _coalesced(self, texts):
         with self._lock:
             self._callers.enter()
-            batch = self._open
-            opener = batch is None or len(batch.texts) + len(texts) > self.max_items
-            if opener:
-                if batch is not None:
-                    batch.ready.set()  # the old one is as full as it gets
-                batch = self._open = _OpenBatch()
-            offset = len(batch.texts)
-            batch.texts.extend(texts)
-            batch.calls += 1
-            if len(batch.texts) >= self.max_items or batch.calls >= self._callers.expected():
-                batch.ready.set()
+            expected = self._callers.expected()
+            probe = self._open is None and self.policy.probe(expected)
+            if probe:
+                self._probing += 1
+            else:
+                batch, offset, opener = self._join(texts, expected)
         try:
+            if probe:  # while holding, now and then one call goes alone: see hold_policy
+                try:
+                    return self._send_counted(texts)
+                finally:
+                    with self._lock:
+                        self._probing -= 1
             if opener:
                 self._send_open_batch(batch)
             else:
@@ -251,9 +280,24 @@ class EmbeddingBatcher:
         total = sum(estimate_tokens(t) for t in batch.texts) or 1
         return mine, int(round(tokens * own / float(total))), True
 
+    def _join(self, texts, expected):
+        """(batch, offset of ``texts`` in it, opener?): join the open batch, or open one. Under the lock."""
+        batch = self._open
+        opener = batch is None or len(batch.texts) + len(texts) > self.max_items
+        if opener:
+            if batch is not None:
+                batch.ready.set()  # the old one is as full as it gets
+            batch = self._open = _OpenBatch(self.policy.wait_seconds(expected))
+        offset = len(batch.texts)
+        batch.texts.extend(texts)
+        batch.calls += 1
+        if len(batch.texts) >= self.max_items or batch.calls >= expected - self._probing:
+            batch.ready.set()
+        return batch, offset, opener
+
     def _send_open_batch(self, batch):
         """In the opener's thread: wait (bounded) for company and a free slot, close the batch, send it."""
-        if self.wait_seconds > 0 and not batch.ready.wait(self.wait_seconds):
+        if batch.wait_seconds > 0 and not batch.ready.wait(batch.wait_seconds):
             with self._lock:
                 self.waited_out += 1
         try:
@@ -277,6 +321,15 @@ class EmbeddingBatcher:
 
     def close(self):
         self._pool.shutdown(wait=False)
+
+
+class _Flight:
+    """A request on the wire: how many others were in flight at some moment of its life."""
+
+    __slots__ = ("others",)
+
+    def __init__(self, others):
+        self.others = others
 
 
 class _Parts:
