@@ -275,10 +275,54 @@ def run(info, private):
                           "processor": platform.processor() or platform.machine()}
     results["setup"] = {"latency_s": LATENCY, "per_item_s": PER_ITEM, "ttft_s": TTFT, "token_delay_s": TOKEN_DELAY,
                         "texts": TEXTS, "batch": BATCH, "threads": THREADS, "chats": CHATS}
+    bench_rerank(info, auth, session, results)
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     print_table(results)
     return 0
+
+
+def bench_rerank(info, auth, session, results, rankings=200, documents=50, threads=16):
+    """Reranking: ``rankings`` rankings of ``documents`` documents from ``threads`` threads, plugin
+    against a bare client sending the same ``/v1/rerank`` requests (orjson for both), in turns."""
+    from dss_harness import make_model, new_reranking_query
+
+    url = info["services"]["openai-rerank"]
+    model = make_model("reranking", dict(auth, llmEndpointUrl=url, modelHandlingMode="OPENAI_COMPATIBLE",
+                                         maxParallelism=threads))
+    queries = [("patient %d with chest pain and fever" % r,
+                ["Note %d-%d: symptom %d for %d days, treated with drug %d." % (r, d, d % 17, d % 9, (r + d) % 23)
+                 for d in range(documents)]) for r in range(rankings)]
+    built = [new_reranking_query(q, docs) for q, docs in queries]
+
+    def plugin():
+        def one(rq):
+            return model.process(rq, {}, new_trace())["documents"][0]["index"]
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(one, built))
+
+    def bare():
+        def one(item):
+            body = {"query": item[0], "documents": item[1], "top_n": len(item[1])}
+            ranked = orjson.loads(session.post(url + "/v1/rerank", data=orjson.dumps(body)).content)["results"]
+            return max(ranked, key=lambda x: x["relevance_score"])["index"]
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(one, queries))
+
+    if plugin() != bare():  # warms both pools, and checks both get the same best documents
+        raise SystemExit("rerank: the plugin and the bare client disagree on the best documents")
+    rounds = {"plugin": [], "bare": []}
+    for _ in range(ROUNDS):
+        for name, fn in (("plugin", plugin), ("bare", bare)):
+            rounds[name].append(timed(fn)[1])
+    speed = {name: rankings / statistics.median(times) for name, times in rounds.items()}
+    results["rerank"] = {"rankings": rankings, "documents": documents, "threads": threads, "rounds": ROUNDS,
+                         "plugin_rankings_per_s": speed["plugin"], "bare_rankings_per_s": speed["bare"],
+                         "plugin_vs_bare": speed["plugin"] / speed["bare"]}
+    results["targets"].append(_target("rerank, plugin / bare client (%d rankings of %d documents, %d threads)" % (
+        rankings, documents, threads), speed["plugin"] / speed["bare"], 0.95))
+    print("Reranking, %d rankings of %d documents, %d threads: plugin %.1f rankings/s, bare client %.1f rankings/s "
+          "(median of %d rounds)" % (rankings, documents, threads, speed["plugin"], speed["bare"], ROUNDS))
 
 
 def _target(name, value, target, higher_is_better=True):

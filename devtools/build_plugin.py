@@ -16,14 +16,31 @@ import zipfile
 
 PLUGIN_ID = "snowpark-container-services-llm"
 # Folders DSS reads from a plugin; nothing else goes into the archive.
-INCLUDED = ("plugin.json", "python-lib", "python-llms", "python-runnables", "parameter-sets", "code-env", "resource")
+INCLUDED = ("plugin.json", "python-lib", "python-llms", "python-runnables", "custom-recipes", "parameter-sets",
+            "code-env", "resource")
 EXCLUDED_PARTS = ("__pycache__", ".pytest_cache", ".venv")
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
-PARAM_TYPES = {"STRING", "INT", "DOUBLE", "BOOLEAN", "PASSWORD", "SELECT", "MULTISELECT", "MAP", "TEXTAREA",
-               "PRESET", "SEPARATOR", "CREDENTIAL_REQUEST", "KEY_VALUE_LIST", "ARRAY", "OBJECT_LIST", "DATASET",
-               "DATASETS", "COLUMN", "COLUMNS", "MANAGED_FOLDER", "SAVED_MODEL", "CONNECTION", "CONNECTIONS",
-               "DATE", "CODE_ENV", "PROJECT", "API_SERVICE", "API_SERVICE_VERSION", "BUNDLE", "VISUAL_ANALYSIS",
-               "MODEL_EVALUATION_STORE", "CLUSTER", "FOLDER", "LLM"}
+# The parameter types of DSS's parameter reference (doc.dataiku.com, plugins/reference/params),
+# cross-checked with the types DSS's own form code handles.
+PARAM_TYPES = {
+    "STRING", "STRINGS", "INT", "INTS", "DOUBLE", "DOUBLES", "BOOLEAN", "PASSWORD", "TEXTAREA", "DATE",
+    "SELECT", "MULTISELECT", "MAP", "KEY_VALUE_LIST", "ARRAY", "OBJECT_LIST", "SEPARATOR", "CREDENTIAL_REQUEST",
+    "DATASET", "DATASETS", "DATASET_COLUMN", "DATASET_COLUMNS", "COLUMN", "COLUMNS", "MANAGED_FOLDER", "FOLDER",
+    "SAVED_MODEL", "MODEL", "MODEL_EVALUATION_STORE", "ML_TASK", "VISUAL_ANALYSIS", "CONNECTION", "CONNECTIONS",
+    "PRESET", "PRESETS", "PROJECT", "SCENARIO", "API_SERVICE", "API_SERVICE_VERSION", "BUNDLE", "CLUSTER",
+    "CODE_ENV", "PLUGIN", "LLM", "KNOWLEDGE_BANK",
+}
+CREDENTIAL_REQUEST_TYPES = {"SINGLE_FIELD", "BASIC", "OAUTH2"}
+# DSS's parameter reference: an OAUTH2 credential request names these (a preset's own fields of the
+# same names may then hold the account's values, as in Dataiku's ServiceNow plugin).
+OAUTH2_SETTINGS = ("authorizationEndpoint", "tokenEndpoint", "scope")
+# DSS instantiates the class of llm.py that derives from the base of the capability the admin chose.
+LLM_BASES = {"BaseLLM", "BaseEmbeddingModel", "BaseRerankingModel"}
+LLM_BASE_MODULES = {
+    "dataiku.llm.python": LLM_BASES,
+    # Some DSS 14 builds expose the embedding base only here.
+    "dataiku.llm.python.custom.base_embedding_model": {"BaseEmbeddingModel"},
+}
 PYTHONS = {"PYTHON39", "PYTHON310", "PYTHON311", "PYTHON312"}
 
 
@@ -74,11 +91,11 @@ def validate(root):
                 problems.append("%s: meta.%s is missing" % (rel, key))
         _check_params(rel, data.get("params"), parameter_sets, problems)
         code = rel.replace("llm.json", "llm.py").replace("runnable.json", "runnable.py")
-        if kind == "llm" and not _derives_from_a_model_base(root, code):
-            problems.append("%s: must define a class deriving from BaseLLM, BaseEmbeddingModel or "
-                            "BaseRerankingModel" % code)
+        if kind == "llm":
+            _check_llm_classes(root, code, problems)
         if kind == "macro" and not _defines_class(root, code, "MyRunnable"):
             problems.append("%s: must define class MyRunnable" % code)
+    problems.extend(validate_recipes(root))
     env = _load(root, "code-env/python/desc.json", problems) or {}
     missing = PYTHONS - set(env.get("acceptedPythonInterpreters") or [])
     if missing:
@@ -111,7 +128,8 @@ def _check_params(rel, params, parameter_sets, problems):
             problems.append("%s: label is missing" % where)
         if kind != "SEPARATOR" and not p.get("description"):
             problems.append("%s: description is missing" % where)
-        if kind == "PRESET" and p.get("parameterSetId") not in parameter_sets:
+        _check_typed_param(where, p, names, problems)
+        if kind in ("PRESET", "PRESETS") and p.get("parameterSetId") not in parameter_sets:
             problems.append("%s: parameterSetId %r names no folder of parameter-sets/" % (where, p.get("parameterSetId")))
         if kind in ("SELECT", "MULTISELECT"):
             values = [c.get("value") for c in p.get("selectChoices") or []]
@@ -124,15 +142,146 @@ def _check_params(rel, params, parameter_sets, problems):
                 problems.append("%s: visibilityCondition names unknown param %r" % (where, ref))
 
 
-def _derives_from_a_model_base(root, rel):
+def _check_typed_param(where, p, names, problems):
+    """What DSS's parameter reference requires of some types beyond name, label and description."""
+    kind = p.get("type")
+    if kind == "CREDENTIAL_REQUEST":
+        settings = p.get("credentialRequestSettings")
+        if not isinstance(settings, dict) or settings.get("type") not in CREDENTIAL_REQUEST_TYPES:
+            problems.append("%s: credentialRequestSettings.type must be one of %s"
+                            % (where, ", ".join(sorted(CREDENTIAL_REQUEST_TYPES))))
+        elif settings["type"] == "OAUTH2":
+            for key in OAUTH2_SETTINGS:
+                if not isinstance(settings.get(key), str):
+                    problems.append("%s: an OAUTH2 credential request must declare credentialRequestSettings.%s"
+                                    % (where, key))
+    if kind in ("DATASET_COLUMN", "DATASET_COLUMNS") and p.get("datasetParamName") is not None \
+            and p["datasetParamName"] not in names:
+        problems.append("%s: datasetParamName %r names no param" % (where, p["datasetParamName"]))
+    if kind in ("COLUMN", "COLUMNS") and not p.get("columnRole"):
+        problems.append("%s: columnRole is missing" % where)
+
+
+def llm_model_classes(source):
+    """``{base name: [class names]}`` for the classes of ``source`` that derive from a DSS model base.
+
+    Reads the code with ``ast`` (never imports it): a base counts when it is imported from
+    ``dataiku.llm.python`` (or the older embedding path), under any alias, inside a
+    try/except or not, or reached through a class of the same file.
+    """
+    tree = ast.parse(source)
+    aliases, modules = {}, {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in LLM_BASE_MODULES:
+            for name in node.names:
+                if name.name in LLM_BASE_MODULES[node.module]:
+                    aliases[name.asname or name.name] = name.name
+        elif isinstance(node, ast.Import):
+            for name in node.names:
+                if name.name in LLM_BASE_MODULES:
+                    modules[name.asname or name.name] = name.name
+    classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+
+    def bases_of(cls, seen):
+        found = set()
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id in aliases:
+                found.add(aliases[base.id])
+            elif isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
+                found |= bases_of(classes[base.id], seen | {base.id})
+            elif isinstance(base, ast.Attribute):
+                owner = _dotted(base.value)
+                if owner in modules and base.attr in LLM_BASE_MODULES[modules[owner]]:
+                    found.add(base.attr)
+        return found
+
+    result = {}
+    for name, cls in classes.items():
+        for base in bases_of(cls, {name}):
+            result.setdefault(base, []).append(name)
+    return result
+
+
+def _dotted(node):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        owner = _dotted(node.value)
+        return owner and owner + "." + node.attr
+    return None
+
+
+def _check_llm_classes(root, rel, problems):
+    """A python-llms component needs a class per capability, found by base class as DSS does."""
     try:
         with open(os.path.join(root, rel), encoding="utf-8") as f:
-            tree = ast.parse(f.read())
-    except (OSError, SyntaxError):
-        return False
-    bases = {"BaseLLM", "BaseEmbeddingModel", "BaseRerankingModel"}
-    return any(isinstance(n, ast.ClassDef) and any(getattr(b, "id", None) in bases for b in n.bases)
-               for n in tree.body)
+            found = llm_model_classes(f.read())
+    except OSError:
+        problems.append("%s: file is missing" % rel)
+        return
+    except SyntaxError as exc:
+        problems.append("%s: not valid Python (line %s: %s)" % (rel, exc.lineno, exc.msg))
+        return
+    if not found:
+        problems.append("%s: no class derives from %s (imported from dataiku.llm.python)"
+                        % (rel, ", ".join(sorted(LLM_BASES))))
+    for base, names in sorted(found.items()):
+        if len(names) > 1:
+            problems.append("%s: %d classes derive from %s (%s): DSS needs exactly one per capability"
+                            % (rel, len(names), base, ", ".join(sorted(names))))
+
+
+def validate_recipes(root):
+    """Problems of the custom recipes (custom-recipes/<id>/recipe.json and recipe.py)."""
+    problems = []
+    base = os.path.join(root, "custom-recipes")
+    for entry in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        if not os.path.isdir(os.path.join(base, entry)):
+            continue
+        rel = os.path.join("custom-recipes", entry, "recipe.json")
+        data = _load(root, rel, problems)
+        if data is None:
+            continue
+        for key in ("label", "description"):
+            if not (data.get("meta") or {}).get(key):
+                problems.append("%s: meta.%s is missing" % (rel, key))
+        if data.get("kind") != "PYTHON":
+            problems.append("%s: kind must be 'PYTHON', got %r" % (rel, data.get("kind")))
+        roles = {}
+        for side in ("inputRoles", "outputRoles"):
+            roles[side] = _check_roles(rel, side, data.get(side), problems)
+        if data.get("selectableFromDataset") and data["selectableFromDataset"] not in roles["inputRoles"]:
+            problems.append("%s: selectableFromDataset %r names no input role" % (rel, data["selectableFromDataset"]))
+        _check_params(rel, data.get("params"), set(), problems)
+        for i, p in enumerate(data.get("params") or []):
+            if isinstance(p, dict) and p.get("type") in ("COLUMN", "COLUMNS") and p.get("columnRole") not in \
+                    roles["inputRoles"]:
+                problems.append("%s: params[%d] (%s): columnRole %r names no input role" % (
+                    rel, i, p.get("name"), p.get("columnRole")))
+        if not os.path.isfile(os.path.join(root, "custom-recipes", entry, "recipe.py")):
+            problems.append("%s: file is missing" % os.path.join("custom-recipes", entry, "recipe.py"))
+    return problems
+
+
+def _check_roles(rel, side, roles, problems):
+    """The role names of one side; each role needs a name, a label and a UNARY or NARY arity."""
+    if not isinstance(roles, list) or not roles:
+        problems.append("%s: %s must be a non-empty list" % (rel, side))
+        return set()
+    names = set()
+    for i, role in enumerate(roles):
+        where = "%s: %s[%d] (%s)" % (rel, side, i, role.get("name") if isinstance(role, dict) else "?")
+        if not isinstance(role, dict) or not role.get("name"):
+            problems.append("%s: name is missing" % where)
+            continue
+        if role["name"] in names:
+            problems.append("%s: name is used twice" % where)
+        names.add(role["name"])
+        if not role.get("label"):
+            problems.append("%s: label is missing" % where)
+        if role.get("arity") not in ("UNARY", "NARY"):
+            problems.append("%s: arity must be UNARY or NARY, got %r" % (where, role.get("arity")))
+    return names
 
 
 def _defines_class(root, rel, name):

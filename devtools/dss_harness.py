@@ -26,7 +26,7 @@ for path in (os.path.join(ROOT, "python-lib"), os.path.join(ROOT, "standin"), os
         sys.path.insert(0, path)
 
 import dataiku.llm.python as dss_llm  # noqa: E402
-from dataikuapi.dss.llm import DSSLLMCompletionQuery  # noqa: E402
+from dataikuapi.dss.llm import DSSLLMCompletionQuery, DSSLLMRerankingQuery  # noqa: E402
 from dataikuapi.dss.llm_tracing import SpanBuilder  # noqa: E402
 
 # The capability the admin picks when adding a model -> the base class DSS looks for.
@@ -94,6 +94,14 @@ def embed(model, texts):
 def new_query():
     """A real dataikuapi completion query builder (no DSS needed to build messages)."""
     return DSSLLMCompletionQuery(None)
+
+
+def new_reranking_query(query, documents):
+    """The query dict DSS hands a reranking model, built with the real dataikuapi builder."""
+    rq = DSSLLMRerankingQuery(None).with_query(query)
+    for d in documents:
+        rq.with_document(d)
+    return rq.rq
 
 
 def new_trace(name="test"):

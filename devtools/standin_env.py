@@ -13,7 +13,8 @@ SERVICES = [("openai", "openai"), ("textgen", "registry-text-generation"),
             ("st", "registry-sentence-transformers")]
 MODES = {"openai": "OPENAI_COMPATIBLE", "registry-text-generation": "TEXT_GENERATION_LLAMA_2",
          "registry-legacy-embedding": "TEXT_GENERATION_OTHER", "registry-openai-chat": "REGISTRY_OPENAI_CHAT",
-         "registry-sentence-transformers": "REGISTRY_SENTENCE_TRANSFORMERS"}
+         "registry-sentence-transformers": "REGISTRY_SENTENCE_TRANSFORMERS", "openai-rerank": "OPENAI_COMPATIBLE",
+         "tei-rerank": "TEXT_EMBEDDINGS_INFERENCE", "registry-cross-encoder": "REGISTRY_CROSS_ENCODER"}
 
 
 class Env:

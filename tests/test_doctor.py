@@ -111,3 +111,21 @@ def test_streaming_check_of_a_mode_that_cannot_stream(env):
     streaming, = [c for c in checks if c.step == "streaming"]
     assert streaming.ok and "does not stream: the answer arrives as one chunk" in streaming.detail
 
+
+
+def test_detects_each_reranking_protocol_and_runs_a_test_ranking(env, monkeypatch):
+    monkeypatch.setenv("SNOWFLAKE_PAT", env.pat)
+    for name, kind, mode in (("vllm-rerank", "openai-rerank", "OPENAI_COMPATIBLE"),
+                             ("tei-rerank", "tei-rerank", "TEXT_EMBEDDINGS_INFERENCE"),
+                             ("cross-encoder", "registry-cross-encoder", "REGISTRY_CROSS_ENCODER")):
+        env.standin.add_service(Service(name, kind))
+        out = io.StringIO()
+        assert main(["--endpoint", env.standin.url(name)], stream=out) == 0, out.getvalue()
+        text = out.getvalue()
+        assert '"modelHandlingMode": "%s"' % mode in text
+        assert "speaks %s (reranking)" % mode in text and "test reranking" in text and "ranked 2 documents" in text
+
+
+def test_reranking_capability_on_a_chat_endpoint_is_named(env):
+    (step, detail, fix), = failed(run_checks(env.config("openai", "PAT"), capability="reranking")[0])
+    assert step == "protocol" and "not in any protocol" in detail

@@ -11,7 +11,7 @@ from spcs_llm.modes import CAPABILITIES, MODES, modes_for
 DOCUMENTED = {"set_config", "process", "process_stream", "aprocess", "aprocess_stream"}
 
 
-@pytest.mark.parametrize("capability", ["chat", "embedding"])
+@pytest.mark.parametrize("capability", ["chat", "embedding", "reranking"])
 def test_each_capability_has_one_class_found_by_its_base_class(capability):
     cls = model_class(capability)
     public = {name for name in vars(cls) if not name.startswith("_")}
@@ -21,7 +21,7 @@ def test_each_capability_has_one_class_found_by_its_base_class(capability):
 
 def test_no_class_relies_on_methods_dss_does_not_call():
     module = load_component()
-    for capability in ("chat", "embedding"):
+    for capability in ("chat", "embedding", "reranking"):
         for name in ("process_embeddings", "get_max_parallelism"):
             assert not hasattr(model_class(capability, module), name)
 
@@ -40,6 +40,14 @@ def test_older_dss_builds_with_the_embedding_base_only_under_custom(monkeypatch)
     older = importlib.import_module("dataiku.llm.python.custom.base_embedding_model").BaseEmbeddingModel
     classes = [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__]
     assert [c.__name__ for c in classes if issubclass(c, older)] == ["SPCSEmbeddingModel"]
+
+
+def test_a_dss_build_without_reranking_still_loads_chat_and_embedding(monkeypatch):
+    dss_llm = importlib.import_module("dataiku.llm.python")
+    monkeypatch.delattr(dss_llm, "BaseRerankingModel")
+    module = load_component()
+    assert model_class("chat", module).__name__ == "SPCSChatModel"
+    assert model_class("embedding", module).__name__ == "SPCSEmbeddingModel"
 
 
 def test_every_mode_serves_a_capability():

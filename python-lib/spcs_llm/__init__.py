@@ -6,4 +6,4 @@ kind), ``costs`` (busy-time cost attribution), ``model`` (the facade ``llm.py`` 
 ``doctor`` (the endpoint diagnosis CLI).
 """
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"

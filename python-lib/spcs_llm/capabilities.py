@@ -6,8 +6,9 @@ does, without importing DSS's base classes.
 
 from .chat import ChatClient
 from .embedding import EmbeddingClient
+from .reranking import RerankingClient
 
-CLIENTS = {"chat": ChatClient, "embedding": EmbeddingClient}
+CLIENTS = {"chat": ChatClient, "embedding": EmbeddingClient, "reranking": RerankingClient}
 
 
 def client_for(capability, settings, transport=None):

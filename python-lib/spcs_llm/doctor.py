@@ -1,7 +1,7 @@
 """``python -m spcs_llm.doctor``: check an SPCS endpoint step by step and say what to fix.
 
 Steps: settings, token exchange, ingress reachability and auth, which protocol the
-endpoint speaks, a test completion or embedding with its latency, for chat models a
+endpoint speaks, a test completion, embedding or ranking with its latency, for chat models a
 streamed answer (first-chunk latency, footer, chunks adding up), and for embeddings
 whether the service serves requests in parallel or one at a time (which the automatic
 ``coalesceWaitMs`` works out from live traffic too); then the exact DSS connection settings to enter. Secrets are read
@@ -39,7 +39,13 @@ PROBES = [
     ("REGISTRY_SENTENCE_TRANSFORMERS", "embedding"),
     ("TEXT_GENERATION_OTHER", "chat"),
     ("TEXT_GENERATION_OTHER", "embedding"),
+    ("OPENAI_COMPATIBLE", "reranking"),
+    ("TEXT_EMBEDDINGS_INFERENCE", "reranking"),
+    ("REGISTRY_CROSS_ENCODER", "reranking"),
 ]
+TEST_RANKING = {"queryParts": [{"type": "TEXT", "text": "chest pain"}],
+                "documents": [{"parts": [{"type": "TEXT", "text": t}]} for t in
+                              ("crushing chest pain, troponin elevated", "itchy rash on the elbows")]}
 SECRET_FIELDS = {"snowflake_oauth", "token", "privateKey", "privateKeyPassphrase"}
 SERVING_PROBE = 4  # one-text requests sent at once to see whether the service queues them
 TEST_PROMPT = {"messages": [{"role": "user", "content": "Reply with one word."}]}
@@ -117,6 +123,12 @@ def run_checks(config, capability="auto", out=None):
             if cap == "chat":
                 answer = model.complete(TEST_PROMPT, TEST_SETTINGS)
                 detail = "answered %r" % answer["text"][:60]
+            elif cap == "reranking":
+                answer = model.rerank(TEST_RANKING)
+                best = answer["documents"][0]
+                detail = "ranked %d documents, best %d (score %.3f), %d tokens%s" % (
+                    len(answer["documents"]), best["index"], best["relevanceScore"],
+                    answer["totalUsage"]["promptTokens"], " (estimated)" if answer["tokenCountsAreEstimated"] else "")
             else:
                 answer = model.embed({"text": "doctor check"})
                 detail = "vector of %d dimensions" % len(answer["embedding"])
@@ -225,6 +237,9 @@ def _detect(settings, transport, capability):
                 messages = parse_messages(probe)
                 path, body = protocol.chat_request(messages, {"maxOutputTokens": 1})
                 protocol.parse_chat(transport.post_json(path, body), body)
+            elif cap == "reranking":
+                path, body = protocol.rerank_request("ping", ["ping", "pong"])
+                protocol.parse_rerank(transport.post_json(path, body), 2)
             else:
                 path, body = protocol.embed_request(["ping"])
                 protocol.parse_embeddings(transport.post_json(path, body), 1)
@@ -333,7 +348,7 @@ def parser():
     p.add_argument("--user", help="service user for key-pair auth")
     p.add_argument("--role", help="role for the token (optional)")
     p.add_argument("--mode", default="auto", help="modelHandlingMode to check (default: detect it)")
-    p.add_argument("--capability", choices=["auto", "chat", "embedding"], default="auto")
+    p.add_argument("--capability", choices=["auto", "chat", "embedding", "reranking"], default="auto")
     p.add_argument("--model-name", help="'model' for OpenAI-compatible servers")
     p.add_argument("--registry-method", help="registry method, e.g. predict or __call__")
     p.add_argument("--ca-bundle", help="PEM CA bundle for a TLS-intercepting proxy")

@@ -32,7 +32,9 @@ def _pipeline(name):
 
 
 MODES = (
-    Mode("OPENAI_COMPATIBLE", "openai", (CHAT, EMBEDDING)),
+    Mode("OPENAI_COMPATIBLE", "openai", (CHAT, EMBEDDING, RERANKING)),
+    Mode("TEXT_EMBEDDINGS_INFERENCE", "tei-rerank", (RERANKING,)),
+    Mode("REGISTRY_CROSS_ENCODER", "cross-encoder", (RERANKING,)),
     Mode("REGISTRY_OPENAI_CHAT", "registry-openai-chat", (CHAT,)),
     Mode("REGISTRY_SENTENCE_TRANSFORMERS", "sentence-transformers", (EMBEDDING,)),
     _text_generation("TEXT_GENERATION_LLAMA_2"),
@@ -53,7 +55,7 @@ MODES = (
     _pipeline("REGISTRY_TRANSLATION"),
     _pipeline("REGISTRY_ZERO_SHOT_CLASSIFICATION"),
     _pipeline("REGISTRY_ZERO_SHOT_IMAGE_CLASSIFICATION"),
-    Mode("CUSTOM", "custom", (CHAT, EMBEDDING)),  # what it serves depends on its templates
+    Mode("CUSTOM", "custom", (CHAT, EMBEDDING, RERANKING)),  # what it serves depends on its templates
 )
 
 BY_NAME = {m.name: m for m in MODES}

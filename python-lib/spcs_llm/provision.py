@@ -1,14 +1,19 @@
 """``python -m spcs_llm.provision spec.yaml``: install the plugin and its connection on a DSS instance.
 
 Idempotent: the plugin is installed when absent and updated only when the archive's
-version differs; each Custom LLM connection is created when absent and saved only when
-its definition differs. Uses dataiku-api-client (``DSS_HOST`` and ``DSS_API_KEY`` from the
+version differs; its code environment is created when the plugin has none and updated after
+a plugin update; each Custom LLM connection is created when absent and saved only when
+its definition differs. Only what the spec names is written: other params of a connection,
+its models that the spec does not list and settings the spec leaves out are kept. Secrets
+that DSS returns encrypted are not compared (a secret that changed alone is not detected:
+change it in DSS). Uses dataiku-api-client (``DSS_HOST`` and ``DSS_API_KEY`` from the
 environment, or ``--host`` and ``--api-key-env``). Values written ``${env:NAME}`` in the
 spec are read from the environment; no credential is ever printed.
 
 Spec (YAML or JSON)::
 
-    plugin_archive: dist/dss-plugin-snowpark-container-services-llm-1.0.0.zip
+    plugin_archive: dist/dss-plugin-snowpark-container-services-llm-2.0.0.zip
+    python_interpreter: PYTHON311        # optional: the code env's Python (default: the plugin's)
     connections:
       - name: spcs-llms
         description: Models hosted in Snowpark Container Services
@@ -120,6 +125,8 @@ def provision(client, spec, out=print, environ=None):
             changes.append("plugin %s: updated %s -> %s" % (PLUGIN_ID, current_version, wanted))
         else:
             out("plugin %s %s: unchanged" % (PLUGIN_ID, wanted))
+        changes += ensure_code_env(client.get_plugin(PLUGIN_ID), plugin_changed=current_version != wanted,
+                                   python_interpreter=spec.get("python_interpreter"), out=out)
     existing = set(client.list_connections())  # a dict keyed by connection name
     for entry in spec.get("connections") or []:
         name = entry.get("name")
@@ -134,17 +141,88 @@ def provision(client, spec, out=print, environ=None):
         connection = client.get_connection(name)
         definition = connection.get_definition()
         wanted = copy.deepcopy(definition)
-        wanted["params"] = params
+        wanted["params"] = merge_connection_params(definition.get("params"), params)
         if entry.get("description") is not None:
             wanted["description"] = entry["description"]
-        if wanted == definition:
+        changed = _changed_keys(definition, wanted)
+        if not changed:
             out("connection %s: unchanged" % name)
             continue
         connection.set_definition(wanted)
-        changes.append("connection %s: updated (%s)" % (name, ", ".join(_changed_keys(definition, wanted))))
+        changes.append("connection %s: updated (%s)" % (name, ", ".join(changed)))
     for change in changes:
         out(change)
     return changes
+
+
+def ensure_code_env(plugin, plugin_changed, python_interpreter=None, out=print):
+    """Give the plugin (a ``dataikuapi`` ``DSSPlugin``) a built code environment; return the changes.
+
+    No code env yet: create one (a DSS future, waited for) and select it in the plugin's
+    settings. A plugin just updated: update its code env, since the requirements may have
+    changed. Otherwise only read the settings.
+    """
+    settings = plugin.get_settings()
+    env_name = settings.get_raw().get("codeEnvName")
+    if not env_name:
+        result = plugin.create_code_env(python_interpreter=python_interpreter).wait_for_result() or {}
+        env_name = result.get("envName")
+        if not env_name:
+            raise RuntimeError("DSS created no code environment for plugin %s (its answer names none); see the "
+                               "plugin's code env page in DSS." % PLUGIN_ID)
+        settings.set_code_env(env_name)
+        settings.save()
+        return ["code env %s: created" % env_name]
+    if plugin_changed:
+        plugin.update_code_env().wait_for_result()
+        return ["code env %s: updated" % env_name]
+    out("code env %s: unchanged" % env_name)
+    return []
+
+
+def merge_connection_params(current, owned):
+    """``current`` connection params with the spec's ``owned`` ones written over them.
+
+    We own the models the spec lists (by id) and, inside each, the keys the spec sets;
+    every other param, model and setting stays as DSS has it.
+    """
+    merged = copy.deepcopy(current) if isinstance(current, dict) else {}
+    models = [m for m in merged.get("models") or [] if isinstance(m, dict)]
+    by_id = {m.get("id"): m for m in models}
+    for model in owned.get("models") or []:
+        if model["id"] not in by_id:
+            models.append(copy.deepcopy(model))
+            continue
+        target = by_id[model["id"]]
+        for key, value in model.items():
+            if key == "customConfig" and isinstance(target.get(key), dict):
+                target[key] = _overlay(target[key], value)
+            else:
+                target[key] = copy.deepcopy(value)
+    merged["models"] = models
+    for key, value in owned.items():
+        if key != "models":
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _overlay(base, top):
+    """``base`` with ``top``'s keys written over it, recursively for dicts."""
+    result = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _overlay(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def is_encrypted(value):
+    """Whether ``value`` is a secret as DSS returns it: encrypted (``e:AES:...``) or masked.
+
+    Inferred from DSS's config files, which store secrets as ``e:AES:<base64>``.
+    """
+    return isinstance(value, str) and (value.startswith("e:AES:") or (len(value) >= 3 and set(value) == {"*"}))
 
 
 def _version_of(plugin):
@@ -154,10 +232,16 @@ def _version_of(plugin):
 
 
 def _changed_keys(old, new, prefix=""):
-    """Dotted names of what differs, never the values (they may be secrets)."""
+    """Dotted names of what differs, never the values (they may be secrets).
+
+    A secret DSS returned encrypted cannot be compared with the spec's clear value: it
+    counts as unchanged when the spec still sets one.
+    """
     if isinstance(old, dict) and isinstance(new, dict):
         keys = []
         for k in sorted(set(old) | set(new), key=str):
+            if k in SECRET_KEYS and is_encrypted(old.get(k)) and new.get(k):
+                continue
             keys += _changed_keys(old.get(k), new.get(k), "%s%s." % (prefix, k))
         return keys
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):

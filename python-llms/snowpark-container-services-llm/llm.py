@@ -2,7 +2,7 @@
 
 DSS picks the class by its base class when the admin adds a model of that capability to
 the Custom LLM connection: ``SPCSChatModel`` (chat), ``SPCSEmbeddingModel`` (text
-embedding). All logic lives in ``spcs_llm``.
+embedding), ``SPCSRerankingModel`` (reranking). All logic lives in ``spcs_llm``.
 """
 
 from dataiku.llm.python import BaseLLM
@@ -11,9 +11,14 @@ try:
     from dataiku.llm.python import BaseEmbeddingModel
 except ImportError:  # some DSS 14 builds expose it only here
     from dataiku.llm.python.custom.base_embedding_model import BaseEmbeddingModel
+try:
+    from dataiku.llm.python import BaseRerankingModel
+except ImportError:  # a DSS build without reranking models: chat and embedding must still load
+    BaseRerankingModel = object
 
 from spcs_llm.chat import ChatClient
 from spcs_llm.embedding import EmbeddingClient
+from spcs_llm.reranking import RerankingClient
 from spcs_llm.settings import parse_settings
 
 
@@ -48,3 +53,16 @@ class SPCSEmbeddingModel(BaseEmbeddingModel):
 
     async def aprocess(self, query, settings, trace):
         return await self.client.run_async(self.client.embed, query, settings, trace)
+
+
+class SPCSRerankingModel(BaseRerankingModel):
+    """A reranking model (cross-encoder) hosted in Snowpark Container Services."""
+
+    def set_config(self, config, plugin_config):
+        self.client = RerankingClient(parse_settings(config, plugin_config))
+
+    def process(self, query, settings, trace):
+        return self.client.rerank(query, settings, trace)
+
+    async def aprocess(self, query, settings, trace):
+        return await self.client.run_async(self.client.rerank, query, settings, trace)

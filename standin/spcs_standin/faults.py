@@ -20,7 +20,7 @@ class Faults:
     retry_after: str = "0"  # Retry-After sent with 429 (seconds or an HTTP date)
     slow_seconds: float = 5.0  # how long "slow" stalls before answering
     cut_after_chunks: int = 3
-    max_batch: int = 0  # embedding batches above this get 413 (0: no limit)
+    max_batch: int = 0  # embedding batches or rerank document lists above this are refused (0: no limit)
     max_body_bytes: int = 0  # request bodies above this get 413, as an ingress limit would (0: none)
     seed: int = 1234
 

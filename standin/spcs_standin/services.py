@@ -4,7 +4,8 @@ Kinds: ``openai`` (``/v1/chat/completions`` with SSE, ``/v1/embeddings``),
 ``registry-text-generation`` (``/predict``, ``inputs`` -> ``outputs`` JSON text),
 ``registry-legacy-embedding`` (``/predict``, ``inputs`` -> ``outputs`` vector as text),
 ``registry-openai-chat`` (``/--call--``, OpenAI chat signature),
-``registry-sentence-transformers`` (``/encode``, ``sentence`` -> ``output``).
+``registry-sentence-transformers`` (``/encode``, ``sentence`` -> ``output``); rerankers in
+``rerank.py`` (``openai-rerank``, ``tei-rerank``, ``registry-cross-encoder``).
 """
 
 import json
@@ -14,12 +15,12 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-from . import chat, pipelines
+from . import chat, pipelines, rerank
 from .embedders import get_embedder
 from .faults import Faults
 
 KINDS = ("openai", "registry-text-generation", "registry-legacy-embedding", "registry-openai-chat",
-         "registry-sentence-transformers", "registry-pipeline", "tgi-native")
+         "registry-sentence-transformers", "registry-pipeline", "tgi-native") + rerank.KINDS
 
 
 class Reply:
@@ -126,6 +127,10 @@ class Service:
             return Reply(404, {"error": {"message": "Not found: %s" % path}})
         if self.kind == "tgi-native":
             return self._tgi_native(path, body)
+        if self.kind == "openai-rerank":
+            return Reply(*rerank.openai_rerank(self, path, body))
+        if self.kind == "tei-rerank":
+            return Reply(*rerank.tei_rerank(self, path, body))
         expected = self.method or {"registry-openai-chat": "/--call--", "registry-pipeline": "/--call--",
                                    "registry-sentence-transformers": "/encode"}.get(self.kind, "/predict")
         if path != expected:
@@ -139,6 +144,7 @@ class Service:
             "registry-openai-chat": self._registry_openai_chat,
             "registry-sentence-transformers": self._sentence_transformers,
             "registry-pipeline": self._pipeline,
+            "registry-cross-encoder": lambda r: Reply(*rerank.cross_encoder_rows(self, r)),
         }[self.kind]
         return handler(rows)
 

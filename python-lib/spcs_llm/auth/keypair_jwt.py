@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ..errors import AuthError, ConfigError
 from .base import CachedToken, TokenProvider, post, refresh_time
+from .pem import rebuild_pem
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 def load_private_key(pem, passphrase=None):
     """Parse a PEM private key; ``ConfigError`` on ``keypair.privateKey`` says what is wrong."""
+    pem = rebuild_pem(pem)  # DSS may have turned the key's line breaks into spaces
     data = pem.strip().encode("utf-8")
     password = passphrase.encode("utf-8") if passphrase else None
     try:

@@ -5,6 +5,7 @@ from .custom import CustomProtocol
 from .openai_compat import OpenAICompatibleProtocol
 from .pipelines import PipelineTaskProtocol
 from .registry import LegacyTextGenerationProtocol, RegistryOpenAIChatProtocol, SentenceTransformersProtocol
+from .rerank import CrossEncoderProtocol, TEIRerankProtocol
 
 # Mode family (``modes.Mode.family``) -> the protocol for a model's settings.
 _FACTORIES = {
@@ -14,6 +15,8 @@ _FACTORIES = {
     "text-generation": lambda s: LegacyTextGenerationProtocol(s.mode, s.registry_method, s.chat_template),
     "pipeline": lambda s: PipelineTaskProtocol(s.mode, s.registry_method, s.candidate_labels),
     "custom": lambda s: CustomProtocol(s.custom),
+    "tei-rerank": lambda s: TEIRerankProtocol(),
+    "cross-encoder": lambda s: CrossEncoderProtocol(s.registry_method),
 }
 
 

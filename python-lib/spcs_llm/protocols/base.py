@@ -32,6 +32,14 @@ class Embeddings:
     prompt_tokens: Optional[int] = None
 
 
+@dataclass
+class Ranking:
+    """Scores of one request's documents in request order, and the tokens the server counted (None if not)."""
+
+    scores: List[float]
+    prompt_tokens: Optional[int] = None
+
+
 class Protocol:
     """What every wire format has: a name and the capabilities it serves."""
 
@@ -86,6 +94,8 @@ class RerankProtocol(Protocol):
     """Reranking: ``rerank_request(query, documents)`` -> (path, body); ``parse_rerank(payload, count)``."""
 
     supports_reranking = True
+    #: Largest number of documents one request may carry (None: the ``embeddingBatchSize`` setting).
+    max_documents = None
 
     def rerank_request(self, query, documents):
         raise NotImplementedError

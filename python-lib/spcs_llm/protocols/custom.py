@@ -11,6 +11,10 @@ Placeholders for completions: ``{{prompt}}`` (the conversation as one prompt),
 ``{{messages}}`` (OpenAI-style list), ``{{last_user_message}}``, ``{{system}}``,
 ``{{temperature}}``, ``{{max_tokens}}``, ``{{top_p}}``, ``{{top_k}}``, ``{{stop}}``.
 For embeddings: ``{{text}}`` (ROWS, one row per text) or ``{{texts}}`` (JSON, the list).
+For reranking: ``{{query}}`` and ``{{documents}}`` (JSON, the list) or ``{{document}}`` (ROWS,
+one row per document); the scores are found by ``customRerankScoresPath`` (JSON: every
+score, in document order unless ``customRerankIndicesPath`` gives each score's document
+index; ROWS: the score of each row) and the tokens by ``customPromptTokensPath``.
 A string that is exactly one placeholder takes the value with its JSON type; inside a
 longer string the value is written as text. Answers holding JSON as text (as pipeline
 services do) are decoded first, so a path can reach inside them, e.g.
@@ -27,14 +31,16 @@ from jsonpath_ng.ext import parse as parse_jsonpath
 from ..errors import ConfigError, InvalidInputError, MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
-from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings
+from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings, Ranking, RerankProtocol
 from .dss_messages import to_openai_messages, to_text_turns
 from .openai_compat import output_token_limit
 from .registry_rows import decode_rows, encode_rows, maybe_json
+from .rerank import scores_from_results
 
 CHAT_PLACEHOLDERS = {"prompt", "messages", "last_user_message", "system", "temperature", "max_tokens", "top_p",
                      "top_k", "stop"}
 EMBEDDING_PLACEHOLDERS = {"text", "texts"}
+RERANK_PLACEHOLDERS = {"query", "documents", "document"}
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 
@@ -52,6 +58,10 @@ class CustomSettings:
     embedding_template: Optional[object] = None
     vectors_path: Optional[object] = None
     prompt_format: str = "TEXT_GENERATION_OTHER"
+    rerank_path: Optional[str] = None
+    rerank_template: Optional[object] = None
+    scores_path: Optional[object] = None  # compiled JSONPath
+    score_indices_path: Optional[object] = None
 
 
 def parse_custom_settings(config):
@@ -61,10 +71,12 @@ def parse_custom_settings(config):
         raise ConfigError("customBodyFormat", "must be JSON or ROWS, got %r." % body_format)
     chat_template = _template(config, "customRequestTemplate", CHAT_PLACEHOLDERS)
     embedding_template = _template(config, "customEmbeddingRequestTemplate", EMBEDDING_PLACEHOLDERS)
-    if chat_template is None and embedding_template is None:
+    rerank_template = _template(config, "customRerankRequestTemplate", RERANK_PLACEHOLDERS)
+    if chat_template is None and embedding_template is None and rerank_template is None:
         raise ConfigError("customRequestTemplate", "mode CUSTOM needs a request template for completions "
-                                                   "('customRequestTemplate') or embeddings "
-                                                   "('customEmbeddingRequestTemplate').")
+                                                   "('customRequestTemplate'), embeddings "
+                                                   "('customEmbeddingRequestTemplate') or reranking "
+                                                   "('customRerankRequestTemplate').")
     settings = CustomSettings(
         body_format=body_format,
         chat_template=chat_template,
@@ -76,6 +88,10 @@ def parse_custom_settings(config):
         embedding_path=_path(config, "customEmbeddingMethodPath") if embedding_template is not None else None,
         vectors_path=_jsonpath(config, "customEmbeddingPath", required=embedding_template is not None),
         prompt_format=(config.get("customPromptFormat") or "TEXT_GENERATION_OTHER").strip(),
+        rerank_template=rerank_template,
+        rerank_path=_path(config, "customRerankMethodPath") if rerank_template is not None else None,
+        scores_path=_jsonpath(config, "customRerankScoresPath", required=rerank_template is not None),
+        score_indices_path=_jsonpath(config, "customRerankIndicesPath"),
     )
     if settings.prompt_format not in prompt_formats.FORMATS:
         raise ConfigError("customPromptFormat", "%r is not a known prompt format." % settings.prompt_format)
@@ -84,7 +100,17 @@ def parse_custom_settings(config):
                                                             "texts.")
     if embedding_template is not None and body_format == "ROWS" and "text" not in _placeholders(embedding_template):
         raise ConfigError("customEmbeddingRequestTemplate", "with body format ROWS, use {{text}} for each row's text.")
+    if rerank_template is not None:
+        _check_rerank_template(rerank_template, body_format)
     return settings
+
+
+def _check_rerank_template(template, body_format):
+    used = _placeholders(template)
+    wanted = "documents" if body_format == "JSON" else "document"
+    if "query" not in used or wanted not in used:
+        raise ConfigError("customRerankRequestTemplate", "with body format %s, use {{query}} and {{%s}} (%s)." % (
+            body_format, wanted, "the list of documents" if body_format == "JSON" else "each row's document"))
 
 
 def _template(config, field, allowed):
@@ -171,7 +197,7 @@ def _first(path, value, what):
     return maybe_json(matches[0].value)
 
 
-class CustomProtocol(ChatProtocol, EmbeddingProtocol):
+class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
     """``CUSTOM``: request bodies from the admin's templates, answers found by JSONPath."""
 
     name = "CUSTOM"
@@ -180,6 +206,7 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol):
         self.custom = custom
         self.supports_chat = custom.chat_template is not None
         self.supports_embeddings = custom.embedding_template is not None
+        self.supports_reranking = custom.rerank_template is not None
         self.format = prompt_formats.formatter_for(custom.prompt_format)
 
     def chat_request(self, messages, settings):
@@ -233,6 +260,46 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol):
         if len(vectors) != count or not all(isinstance(v, list) and v for v in vectors):
             raise MalformedResponseError("'customEmbeddingPath' found %d vectors for %d texts." % (len(vectors), count))
         return Embeddings([[float(x) for x in v] for v in vectors])
+
+    def rerank_request(self, query, documents):
+        if not self.supports_reranking:
+            raise self.unsupported("reranking (no 'customRerankRequestTemplate')")
+        template = self.custom.rerank_template
+        if self.custom.body_format == "ROWS":
+            return self.custom.rerank_path, encode_rows([fill(template, {"query": query, "document": d})
+                                                         for d in documents])
+        return self.custom.rerank_path, fill(template, {"query": query, "documents": list(documents)})
+
+    def parse_rerank(self, payload, count):
+        c = self.custom
+        if c.body_format == "ROWS":
+            rows = decode_rows(payload, count)
+            scores = [_first(c.scores_path, row, "customRerankScoresPath") for row in rows]
+            tokens = [_int_at(c.prompt_tokens_path, row) for row in rows]
+            total = sum(tokens) if tokens and None not in tokens else None
+        else:
+            scores = _all_at(c.scores_path, payload)
+            total = _int_at(c.prompt_tokens_path, payload)
+        if c.score_indices_path is not None and c.body_format == "JSON":
+            indices = _all_at(c.score_indices_path, payload)
+            if len(indices) != len(scores):
+                raise MalformedResponseError("'customRerankIndicesPath' found %d indices for %d scores."
+                                             % (len(indices), len(scores)))
+            results = [{"index": i, "score": s} for i, s in zip(indices, scores)]
+        else:
+            if len(scores) != count:
+                raise MalformedResponseError("'customRerankScoresPath' found %d scores for %d documents."
+                                             % (len(scores), count))
+            results = [{"index": i, "score": s} for i, s in enumerate(scores)]
+        return Ranking(scores_from_results(results, count, ("score",), "customRerankScoresPath"), total)
+
+
+def _all_at(path, payload):
+    """Every value at ``path``; one match holding a list stands for its items (e.g. ``$.scores``)."""
+    found = [maybe_json(m.value) for m in path.find(_decode_nested(payload))]
+    if len(found) == 1 and isinstance(found[0], list):
+        return found[0]
+    return found
 
 
 def _int_at(path, value):

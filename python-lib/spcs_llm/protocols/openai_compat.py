@@ -9,6 +9,7 @@ import json
 from .. import json_codec
 from ..errors import InvalidInputError, MalformedResponseError
 from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings, dss_finish_reason
+from .rerank import OpenAIRerankProtocol
 from .dss_messages import to_openai_messages
 
 CHAT_PATH = "/v1/chat/completions"
@@ -184,8 +185,8 @@ class ChatStreamParser:
         )
 
 
-class OpenAICompatibleProtocol(ChatProtocol, EmbeddingProtocol):
-    """``OPENAI_COMPATIBLE``: custom containers speaking the OpenAI API."""
+class OpenAICompatibleProtocol(ChatProtocol, EmbeddingProtocol, OpenAIRerankProtocol):
+    """``OPENAI_COMPATIBLE``: custom containers speaking the OpenAI API (and vLLM's ``/v1/rerank``)."""
 
     name = "OPENAI_COMPATIBLE"
     supports_streaming = True

@@ -1,0 +1,242 @@
+"""Running a push-down plan, in DSS (``SQLExecutor2``) or through snowflake-connector-python.
+
+After a run it logs the query id, the rows written, the elapsed time and, where the role
+can read the query history, the warehouse time; warehouse and compute-pool time are
+converted to credits and dollars with the connection's credit settings. Figures that
+cannot be read are said to be unknown, never guessed.
+"""
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Optional
+
+from .. import snowflake_sql
+from ..settings import CostSettings, _float  # the connection's credit settings and parser
+from ..sql_identifiers import string_literal
+from . import sql
+
+logger = logging.getLogger(__name__)
+
+# Credits per hour of a standard warehouse, by size (Snowflake's published table).
+WAREHOUSE_CREDITS_PER_HOUR = {"XSMALL": 1, "SMALL": 2, "MEDIUM": 4, "LARGE": 8, "XLARGE": 16, "2XLARGE": 32,
+                              "3XLARGE": 64, "4XLARGE": 128, "5XLARGE": 256, "6XLARGE": 512}
+WRITING_QUERY_TYPES = ("INSERT", "CREATE_TABLE_AS_SELECT", "MERGE")
+
+
+@dataclass(frozen=True)
+class WarehouseUsage:
+    """What the query history says of the writing query."""
+
+    warehouse: str
+    size: str
+    execution_seconds: float
+    query_id: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one run did and cost."""
+
+    query_id: Optional[str]
+    rows_written: Optional[int]
+    elapsed_seconds: float
+    warehouse: Optional[WarehouseUsage]
+    warehouse_credits: Optional[float]
+    pool_credits: float
+    dollars: Optional[float]
+
+    def summary(self):
+        """One line for the log."""
+        parts = ["query id %s" % (self.query_id or "unknown"),
+                 "%s rows written" % ("unknown" if self.rows_written is None else self.rows_written),
+                 "%.1f s elapsed" % self.elapsed_seconds]
+        if self.warehouse is None:
+            parts.append("warehouse time unknown (the role cannot read the query history)")
+        else:
+            parts.append("warehouse %s (%s) %.1f s = %.4f credits" % (
+                self.warehouse.warehouse, self.warehouse.size, self.warehouse.execution_seconds,
+                self.warehouse_credits or 0.0))
+        parts.append("compute pool %.4f credits" % self.pool_credits)
+        if self.dollars is not None:
+            parts.append("$%.4f" % self.dollars)
+        return ", ".join(parts)
+
+
+def rates_from(config):
+    """The credit settings of a recipe config, under the connection's field names."""
+    return CostSettings(credits_per_hour=_float(config, "spcsCreditsPerHourCost", 0.0, 0, None),
+                        dollars_per_credit=_float(config, "snowflakeCreditCost", 0.0, 0, None))
+
+
+def costs(elapsed_seconds, usage, rates):
+    """(warehouse credits or None, pool credits, dollars or None) of a run.
+
+    The pool is billed by the hour whether or not rows flow, so the run is charged its
+    elapsed time at the pool's rate; the warehouse its execution time at its size's rate
+    (an attribution: Snowflake bills a warehouse per second with a one-minute minimum).
+    """
+    pool = elapsed_seconds / 3600.0 * rates.credits_per_hour
+    warehouse = None
+    if usage is not None:
+        rate = WAREHOUSE_CREDITS_PER_HOUR.get("".join(ch for ch in usage.size.upper() if ch.isalnum()))
+        if rate is not None:
+            warehouse = usage.execution_seconds / 3600.0 * rate
+    if not rates.dollars_per_credit:
+        return warehouse, pool, None
+    return warehouse, pool, ((warehouse or 0.0) + pool) * rates.dollars_per_credit
+
+
+class ConnectorEngine:
+    """Runs statements on a DB-API connection of snowflake-connector-python."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def execute(self, statement):
+        """Run one statement; return its query id (None if the driver has none)."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute(statement)
+            return getattr(cur, "sfqid", None)
+        finally:
+            cur.close()
+
+    def rows(self, query):
+        """The rows of ``query`` as dicts with upper-case keys."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute(query)
+            names = [d[0].upper() for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+        finally:
+            cur.close()
+
+
+def table_exists(engine, name):
+    """Whether table ``name`` (quoted) can be read."""
+    try:
+        engine.rows("SELECT 1 AS X FROM %s LIMIT 0" % name)
+        return True
+    except Exception:  # noqa: BLE001 -- every driver names "does not exist" differently
+        return False
+
+
+def count_rows(engine, name):
+    """Rows in table ``name``, or None if it cannot be read."""
+    try:
+        return int(engine.rows("SELECT COUNT(*) AS N FROM %s" % name)[0]["N"])
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def warehouse_usage(engine, query_id=None, tag=None):
+    """The writing query's warehouse and execution time from the query history, or None if unreadable."""
+    if query_id:
+        query = ("SELECT QUERY_ID, WAREHOUSE_NAME, WAREHOUSE_SIZE, EXECUTION_TIME FROM "
+                 "TABLE(INFORMATION_SCHEMA.QUERY_HISTORY_BY_SESSION()) WHERE QUERY_ID = %s"
+                 % string_literal(query_id, "query id"))
+    else:
+        query = ("SELECT QUERY_ID, WAREHOUSE_NAME, WAREHOUSE_SIZE, EXECUTION_TIME FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY()) "
+                 "WHERE QUERY_TAG = %s AND QUERY_TYPE IN (%s) ORDER BY EXECUTION_TIME DESC LIMIT 1"
+                 % (string_literal(tag, "query tag"), ", ".join("'%s'" % t for t in WRITING_QUERY_TYPES)))
+    try:
+        found = engine.rows(query)
+    except Exception as exc:  # noqa: BLE001 -- a role without access to the history is normal
+        logger.info("Query history not readable (%s): warehouse time unknown", type(exc).__name__)
+        return None
+    if not found or not found[0].get("WAREHOUSE_SIZE"):
+        return None
+    row = found[0]
+    return WarehouseUsage(str(row.get("WAREHOUSE_NAME") or ""), str(row["WAREHOUSE_SIZE"]),
+                          float(row.get("EXECUTION_TIME") or 0) / 1000.0, row.get("QUERY_ID"))
+
+
+def run(plan, engine, rates=CostSettings(), clock=time.monotonic):
+    """Run ``plan`` on ``engine`` outside DSS (``sql.statements``); log and return a ``RunReport``."""
+    exists = bool(plan.key) and table_exists(engine, plan.output.name)
+    before = count_rows(engine, plan.output.name) if exists else 0
+    started = clock()
+    query_id = None
+    for statement in sql.statements(plan, output_exists=exists):
+        query_id = engine.execute(statement)
+    elapsed = clock() - started
+    after = count_rows(engine, plan.output.name)
+    rows = None if after is None or before is None else after - before
+    return _report(query_id, rows, elapsed, warehouse_usage(engine, query_id=query_id) if query_id else None, rates)
+
+
+def _report(query_id, rows, elapsed, usage, rates):
+    warehouse, pool, dollars = costs(elapsed, usage, rates)
+    report = RunReport(query_id, rows, elapsed, usage, warehouse, pool, dollars)
+    logger.info("Push-down run done: %s", report.summary())
+    return report
+
+
+class DSSEngine:
+    """Runs inside a DSS recipe: reads through ``SQLExecutor2``, writes with ``exec_recipe_fragment``."""
+
+    def __init__(self, executor_class, input_dataset, output_dataset):
+        self.executor_class = executor_class
+        self.executor = executor_class(dataset=input_dataset)
+        self.output_dataset = output_dataset
+
+    def rows(self, query):
+        """The rows of ``query`` as dicts with upper-case keys."""
+        frame = self.executor.query_to_df(query)
+        names = [str(c).upper() for c in frame.columns]
+        return [dict(zip(names, r)) for r in frame.values.tolist()]
+
+    def cursor(self):
+        """The slice of the DB-API that ``snowflake_sql.list_services`` uses."""
+        return _ExecutorCursor(self)
+
+    def close(self):
+        pass
+
+
+class _ExecutorCursor:
+    def __init__(self, engine):
+        self.engine = engine
+        self.description = []
+        self._rows = []
+
+    def execute(self, query, params=None):
+        frame = self.engine.executor.query_to_df(query)
+        self.description = [(str(c),) for c in frame.columns]
+        self._rows = frame.values.tolist()
+
+    def fetchall(self):
+        return self._rows
+
+    def close(self):
+        pass
+
+
+def run_in_dss(plan, engine, rates=CostSettings(), clock=time.monotonic):
+    """Run ``plan`` as a DSS recipe fragment; log and return a ``RunReport``.
+
+    An incremental run reads the rows already in the output and writes only the new
+    ones: the recipe's output must be set to append (DSS empties it otherwise).
+    """
+    incremental = bool(plan.key) and table_exists(engine, plan.output.name)
+    before = count_rows(engine, plan.output.name) if incremental else 0
+    tag = "spcs-pushdown-%s" % uuid.uuid4().hex[:16]
+    pre = ["ALTER SESSION SET QUERY_TAG = %s" % string_literal(tag, "query tag")]
+    ddl = sql.function_ddl(plan)
+    if ddl:
+        pre.append(ddl)
+    started = clock()
+    engine.executor_class.exec_recipe_fragment(engine.output_dataset, sql.select_query(plan, incremental=incremental),
+                                               pre_queries=pre, overwrite_output_schema=not incremental)
+    elapsed = clock() - started
+    after = count_rows(engine, plan.output.name)
+    rows = None if after is None or before is None else after - before
+    usage = warehouse_usage(engine, tag=tag)
+    return _report(usage.query_id if usage else None, rows, elapsed, usage, rates)
+
+
+def find_services(conn):
+    """The services the role can see, with endpoints (the auto-resume lookup, reused)."""
+    return snowflake_sql.list_services(conn)

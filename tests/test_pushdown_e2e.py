@@ -1,0 +1,130 @@
+"""The embedding recipe's SQL run end to end on a local engine against the stand-in's registry service.
+
+The engine is DuckDB fed the recipe's Snowflake SQL through sqlglot (``devtools/local_snowflake.py``);
+the service function is bound to an executor that POSTs the rows in batches, in the
+service-function row format, to the stand-in's sentence-transformers service, as
+Snowflake's executor would. fakesnow is not used: it cannot parse ``VECTOR(FLOAT, n)``
+nor call a quoted schema-qualified function.
+"""
+
+import struct
+
+import pytest
+
+from dss import ROOT  # noqa: F401  (puts devtools, python-lib and standin on sys.path)
+
+duckdb = pytest.importorskip("duckdb", reason="duckdb has no build for this Python")
+pytest.importorskip("sqlglot")
+pytest.importorskip("pyarrow")
+
+from local_snowflake import LocalSnowflake  # noqa: E402
+from spcs_standin import deterministic_vector  # noqa: E402
+
+from spcs_llm.pushdown import runner, sql  # noqa: E402
+from spcs_llm.pushdown.plan import Table, build_plan  # noqa: E402
+
+ROWS = 3000
+BATCH = 64
+
+
+def text_of(i):
+    return "clinical note %d: patient reports symptom %d" % (i, i % 37)
+
+
+def make_engine(env, rows=ROWS):
+    engine = LocalSnowflake()
+    engine.duck.execute('CREATE TABLE DB.SCH.NOTES ("ID" INTEGER, "TEXT" VARCHAR, "WARD" VARCHAR)')
+    add_rows(engine, 0, rows)
+    engine.bind('"ML"."SERVING"."ST"', env.standin.url("st"), env.pat)
+    return engine
+
+
+def add_rows(engine, start, stop):
+    engine.duck.executemany("INSERT INTO DB.SCH.NOTES VALUES (?, ?, ?)",
+                            [(i, None if i % 500 == 7 else text_of(i), "ward %d" % (i % 5)) for i in range(start, stop)])
+
+
+def plan_for(dimensions=0, incremental=False):
+    config = {"modelHandlingMode": "REGISTRY_SENTENCE_TRANSFORMERS", "serviceName": "ML.SERVING.ST",
+              "endpointName": "st-ep", "textColumn": "TEXT", "maxBatchRows": BATCH,
+              "vectorDimensions": dimensions, "incremental": incremental, "keyColumn": "ID"}
+    return build_plan("embedding", config, Table('"DB"."SCH"."NOTES"', ("ID", "TEXT", "WARD")),
+                      Table('"DB"."SCH"."NOTES_EMB"', ()))
+
+
+def output(engine):
+    return {row[0]: row for row in engine.duck.execute('SELECT "ID", "TEXT", "WARD", "embedding" FROM '
+                                                       'DB.SCH.NOTES_EMB').fetchall()}
+
+
+def float32(values):
+    return [struct.unpack("f", struct.pack("f", v))[0] for v in values]
+
+
+def check_vectors(rows, count, exact=True):
+    assert sorted(rows) == list(range(count))
+    for i, (_, text, ward, vector) in rows.items():
+        assert ward == "ward %d" % (i % 5)
+        if text is None:
+            assert vector is None  # nothing is sent for a row without text
+            continue
+        assert text == text_of(i)
+        want = deterministic_vector(text)
+        if exact:
+            import json
+            assert json.loads(vector) == want
+        else:
+            assert list(vector) == float32(want)
+
+
+def test_every_row_gets_its_vector_in_batches_with_retried_faults(env):
+    engine = make_engine(env)
+    service = env.standin.services["st"]
+    service.faults.inject("429", "503")  # the first two batches fail once each
+    report = runner.run(plan_for(), engine)
+
+    check_vectors(output(engine), ROWS)
+    texts = ROWS - ROWS // 500  # rows 7, 507, ... have no text
+    executor = next(iter(engine.executors.values()))
+    assert executor.retries == 2
+    assert service.counters["items"] == texts  # every text sent once to the model, retries aside
+    assert service.counters["requests"] == executor.batches + 2
+    assert all(len(r["body"]["data"]) <= BATCH for r in service.requests)
+    assert all(isinstance(row[1], str) for r in service.requests for row in r["body"]["data"])  # [index, text]
+    assert {r["path"] for r in service.requests} == {"/encode"}
+    batch_ids = [r["headers"].get("sf-external-function-query-batch-id") for r in service.requests]
+    assert len(batch_ids) - len(set(batch_ids)) == 2  # the two retried batches were sent again under their id
+    assert report.rows_written == ROWS
+    assert report.warehouse is None  # DuckDB has no query history: said unknown, not guessed
+    assert engine.statements[0] == sql.function_ddl(plan_for())
+
+
+def test_vector_column_holds_the_models_floats(env):
+    engine = make_engine(env, rows=300)
+    runner.run(plan_for(dimensions=384), engine)
+    types = dict(engine.duck.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                     "WHERE table_name = 'NOTES_EMB'").fetchall())
+    assert types["embedding"] == "FLOAT[384]"
+    check_vectors(output(engine), 300, exact=False)
+
+
+def test_incremental_run_processes_only_new_rows(env):
+    engine = make_engine(env)
+    plan = plan_for(incremental=True)
+    first = runner.run(plan, engine)
+    assert first.rows_written == ROWS
+    assert engine.statements[-1].startswith("CREATE OR REPLACE TABLE")  # the output did not exist yet
+    service = env.standin.services["st"]
+    items = service.counters["items"]
+
+    add_rows(engine, ROWS, ROWS + 500)
+    second = runner.run(plan, engine)
+
+    assert engine.statements[-1].startswith('INSERT INTO "DB"."SCH"."NOTES_EMB"')
+    assert second.rows_written == 500
+    assert service.counters["items"] - items == 500 - 1  # row 3007 has no text
+    check_vectors(output(engine), ROWS + 500)
+
+    third = runner.run(plan, engine)
+    assert third.rows_written == 0
+    assert service.counters["items"] - items == 499
