@@ -130,7 +130,7 @@ class _CountingProvider(TokenProvider):
         super().__init__(clock=clock)
         self.fetches = 0
 
-    def _fetch(self, stale):
+    def _fetch(self, stale, deadline):
         self.fetches += 1
         now = self._clock()
         return CachedToken("t%d" % self.fetches, refresh_at=now + 100, expires_at=now + 110)
@@ -152,7 +152,7 @@ def test_concurrent_callers_share_one_exchange():
     class Slow(TokenProvider):
         fetches = 0
 
-        def _fetch(self, stale):
+        def _fetch(self, stale, deadline):
             gate.wait(5)
             Slow.fetches += 1
             return CachedToken("tok")

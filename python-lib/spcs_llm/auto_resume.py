@@ -3,25 +3,37 @@
 Off by default: resuming starts a compute pool, which spends credits. The service is the
 one named in ``serviceName``, or the one whose public endpoint is this model's ingress host.
 One resume runs at a time per model; concurrent calls wait for it instead of starting more.
+The SQL session is opened with the freshest credential the model has: the Snowflake session
+it already holds (OAuth), else the credential from ``set_config``.
 """
 
 import logging
 import time
 
 from . import snowflake_sql
-from .errors import ServiceError, ServiceSuspendedError
+from .errors import AuthError, ServiceError, ServiceSuspendedError, SPCSLLMError
+from .server_text import Scrubber, clean
+from .settings import OAuthCredential
 from .single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)
 
+RECONNECT_HINT = ("Reconnect your Snowflake credential in DSS (Profile > Credentials) and run again, or resume the "
+                  "service yourself (ALTER SERVICE <name> RESUME).")
+
 
 class AutoResumer:
-    """Resumes the model's service through Snowflake SQL and waits until it is READY."""
+    """Resumes the model's service through Snowflake SQL and waits until it is READY.
 
-    def __init__(self, settings, connect=snowflake_sql.connect, sleep=time.sleep):
+    ``session`` returns the (session token, master token) the model holds now, or None.
+    """
+
+    def __init__(self, settings, connect=snowflake_sql.connect, sleep=time.sleep, session=None, scrub=None):
         self.settings = settings
         self._connect = connect
         self._sleep = sleep
+        self._session = session
+        self._scrub = scrub or Scrubber()
         self._flight = SingleFlight()
         self.resumes = 0
 
@@ -36,7 +48,7 @@ class AutoResumer:
 
     def _resume(self):
         s = self.settings
-        conn = self._connect(s.account_url, s.credential)
+        conn = self._open()
         try:
             name = s.auto_resume.service_name or self._discover(conn)
             status = snowflake_sql.service_status(conn, name)
@@ -49,8 +61,38 @@ class AutoResumer:
             return name
         except ServiceError as exc:
             raise ServiceSuspendedError("Auto-resume did not bring the service back: %s" % exc) from None
+        except SPCSLLMError:
+            raise
+        except Exception as exc:  # the connector's errors (a missing grant...): ours, never raw
+            raise ServiceSuspendedError(
+                "Auto-resume could not resume the service (%s). The role needs OPERATE on the service "
+                "(GRANT OPERATE ON SERVICE <name> TO ROLE <role>)." % self._reason(exc)) from None
         finally:
             conn.close()
+
+    def _open(self):
+        """A SQL connection with the freshest credential the model has; our ``AuthError`` if none opens one."""
+        s = self.settings
+        candidates = []
+        tokens = self._session() if self._session else None
+        if tokens:
+            candidates.append(("the model's Snowflake session", snowflake_sql.SessionCredential(*tokens)))
+        candidates.append(("the credential of the connection's preset", s.credential))
+        failures = []
+        for what, credential in candidates:
+            try:
+                return self._connect(s.account_url, credential)
+            except Exception as exc:  # the connector's errors: reported below as ours, never raw
+                failures.append("%s was refused: %s" % (what, self._reason(exc)))
+                logger.info("Auto-resume: %s", failures[-1])
+        fix = RECONNECT_HINT if isinstance(s.credential, OAuthCredential) else (
+            "Check the credential's preset and 'snowflakeAccountUrl', or resume the service yourself "
+            "(ALTER SERVICE <name> RESUME).")
+        raise AuthError("The service is suspended and auto-resume could not open a Snowflake session to resume it "
+                        "(%s). %s" % ("; ".join(failures), fix))
+
+    def _reason(self, exc):
+        return clean(getattr(exc, "msg", None) or str(exc) or type(exc).__name__, self._scrub, limit=200)
 
     def _discover(self, conn):
         host = self.settings.ingress_host

@@ -11,7 +11,8 @@ import logging
 from .client import ModelClient
 from .modes import CHAT
 from .protocols.dss_messages import parse_messages
-from .tokens import estimate_tokens
+from .protocols.dss_settings import parse_call_settings
+from .tokens import count_or_estimate, estimate_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +24,12 @@ class ChatClient(ModelClient):
 
     def complete(self, query, settings, trace=None):
         """A DSS completion response dict for ``query``."""
-        return self._complete(parse_messages(query), settings or {}, trace)
+        return self._complete(parse_messages(query), parse_call_settings(settings), trace)
 
     def stream(self, query, settings, trace=None):
         """Yield DSS ``{"chunk": ...}`` items as the answer arrives, then one ``{"footer": ...}``."""
         messages = parse_messages(query)
-        settings = settings or {}
+        settings = parse_call_settings(settings)
         if not self.protocol.supports_streaming:
             response = self._complete(messages, settings, trace)
             for item in _stream_items(response):
@@ -49,6 +50,7 @@ class ChatClient(ModelClient):
             yield item
 
     def _complete(self, messages, settings, trace):
+        """``settings``: the call's ``CallSettings``, validated once per call."""
         path, body = self.protocol.chat_request(messages, settings)
         with self.bill() as bill:
             with self.span(trace, "spcs-completion", path) as span:
@@ -63,13 +65,11 @@ class ChatClient(ModelClient):
 
 def _response(messages, completion, bill):
     """The DSS response keys for ``completion`` (cost added once the bill is settled)."""
-    prompt_tokens = completion.prompt_tokens
-    completion_tokens = completion.completion_tokens
-    estimated = prompt_tokens is None or completion_tokens is None
-    if prompt_tokens is None:
-        prompt_tokens = sum(estimate_tokens(m.text) for m in messages)
-    if completion_tokens is None:
-        completion_tokens = estimate_tokens(completion.text)
+    prompt_tokens, prompt_estimated = count_or_estimate(
+        completion.prompt_tokens, lambda: sum(estimate_tokens(m.text) for m in messages))
+    completion_tokens, completion_estimated = count_or_estimate(
+        completion.completion_tokens, lambda: estimate_tokens(completion.text))
+    estimated = prompt_estimated or completion_estimated
     bill.tokens(prompt_tokens, completion_tokens)
     response = {
         "text": completion.text,

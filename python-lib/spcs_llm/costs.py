@@ -7,9 +7,13 @@ instead of the Java plugin's cumulative busy time charged again on every call.
 Optional per-token prices are added on top for admins who prefer them.
 """
 
+import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
 
 
 class BusyTimeMeter:
@@ -78,19 +82,34 @@ class CostAccountant:
         """The call's estimated cost in US dollars; updates the totals."""
         share = self.meter.finish(ticket)
         s = self.settings
-        credits = share / 3600.0 * s.credits_per_hour
-        dollars = credits * s.dollars_per_credit
-        dollars += (prompt_tokens or 0) * s.input_dollars_per_million / 1e6
-        dollars += (completion_tokens or 0) * s.output_dollars_per_million / 1e6
+        credits = _sane(share / 3600.0 * s.credits_per_hour)
+        dollars = _sane(credits * s.dollars_per_credit)
+        dollars = _sane(dollars + _sane(float(prompt_tokens or 0) * s.input_dollars_per_million / 1e6))
+        dollars = _sane(dollars + _sane(float(completion_tokens or 0) * s.output_dollars_per_million / 1e6))
         with self._lock:
             t = self.totals
             t.calls += 1
             t.prompt_tokens += prompt_tokens or 0
             t.completion_tokens += completion_tokens or 0
-            t.busy_seconds += share
-            t.credits += credits
-            t.dollars += dollars
+            t.busy_seconds = _added(t.busy_seconds, share)
+            t.credits = _added(t.credits, credits)
+            t.dollars = _added(t.dollars, dollars)
         return dollars
+
+
+def _sane(amount):
+    """``amount`` if finite and >= 0, else 0: absurd rates (near the float limit) must not make a
+    cost infinite or NaN, which DSS Cost Control would add to every quota."""
+    if math.isfinite(amount) and amount >= 0:
+        return amount
+    logger.warning("A cost came out as %r with these rates; reported as 0. Check the cost settings.", amount)
+    return 0.0
+
+
+def _added(total, amount):
+    """``total + amount``, unless that overflows: a running total, once infinite, stays wrong forever."""
+    result = total + amount
+    return result if math.isfinite(result) else total
 
 
 class Bill:

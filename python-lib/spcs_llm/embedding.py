@@ -10,7 +10,8 @@ from .client import ModelClient
 from .embedding_batcher import EmbeddingBatcher
 from .errors import InvalidInputError
 from .modes import EMBEDDING
-from .tokens import estimate_tokens
+from .tokens import count_or_estimate, estimate_tokens
+
 
 class EmbeddingClient(ModelClient):
     """A text embedding model served by Snowpark Container Services."""
@@ -43,9 +44,8 @@ class EmbeddingClient(ModelClient):
         """One request for ``texts`` (the batcher splits a batch the service finds too large)."""
         path, body = self.protocol.embed_request(texts)
         result = self.protocol.parse_embeddings(self.transport.post_json(path, body), len(texts))
-        if result.prompt_tokens is None:
-            return result.vectors, sum(estimate_tokens(t) for t in texts), True
-        return result.vectors, result.prompt_tokens, False
+        tokens, estimated = count_or_estimate(result.prompt_tokens, lambda: sum(estimate_tokens(t) for t in texts))
+        return result.vectors, tokens, estimated
 
     def close(self):
         self.batcher.close()

@@ -63,3 +63,11 @@ class MalformedResponseError(TransientServiceError):
 
 class StreamInterruptedError(ServiceError):
     """A stream ended before its end marker after text had already been delivered."""
+
+
+class DeadlineExceededError(ServiceError):
+    """A call went past its wall-clock deadline (retry budget plus read timeout): not retried."""
+
+
+class ResponseTooLargeError(ServiceError):
+    """An answer, or one line of a stream, is larger than the model's size limit: not retried."""

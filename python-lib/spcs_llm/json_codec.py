@@ -13,12 +13,16 @@ def loads(content):
     """Parse a JSON document given as bytes or str.
 
     orjson refuses ``NaN`` and ``Infinity``, which Python-based servers emit; those bodies
-    go through the standard library instead. Raises ``ValueError`` for a body that is not JSON.
+    go through the standard library instead. Raises ``ValueError`` for a body that is not JSON
+    or is nested too deeply to decode.
     """
     try:
         return orjson.loads(content)
     except orjson.JSONDecodeError:  # a subclass of ValueError
-        return json.loads(content)
+        try:
+            return json.loads(content)
+        except RecursionError:  # orjson stops at 1,024 levels, json at Python's recursion limit
+            raise ValueError("JSON nested too deeply") from None
 
 
 def dumps(body):

@@ -17,7 +17,7 @@ from .embedding_batcher import _merge, plan_batches  # a piece's scores merge as
 from .errors import InvalidInputError, RequestRejectedError
 from .modes import RERANKING
 from .protocols.rerank import document_text, parts_text, refused_as_too_large
-from .tokens import estimate_tokens
+from .tokens import count_or_estimate, estimate_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +97,8 @@ class RerankingClient(ModelClient):
             half = len(documents) // 2
             logger.info("A request of %d documents was refused as too large; splitting it", len(documents))
             return _merge([self._send(query, documents[:half]), self._send(query, documents[half:])])
-        if ranking.prompt_tokens is None:
-            return ranking.scores, pair_tokens(query, documents), True
-        return ranking.scores, ranking.prompt_tokens, False
+        tokens, estimated = count_or_estimate(ranking.prompt_tokens, lambda: pair_tokens(query, documents))
+        return ranking.scores, tokens, estimated
 
     def close(self):
         self._pool.shutdown(wait=False)

@@ -14,6 +14,7 @@ from typing import Optional
 from .auth.keypair_jwt import load_private_key
 from .credentials import KeyPairCredential, OAuthCredential, PatCredential
 from .errors import ConfigError
+from .http_body import is_header_safe
 from .modes import MODE_NAMES as MODES
 from .protocols.chat_template import ChatTemplate
 from .protocols.custom import parse_custom_settings
@@ -36,6 +37,7 @@ class TransportSettings:
     max_retries: int = 6
     verify_tls: bool = True
     ca_bundle: Optional[str] = None
+    max_response_bytes: int = 256 * 1024 * 1024  # decoded size of one answer (maxResponseMegabytes)
 
     @property
     def verify(self):
@@ -120,6 +122,7 @@ def parse_settings(config, plugin_config=None):
         max_retries=_int(config, "maxRetries", 6, 0, 100),
         verify_tls=_bool(config, "verifyTls", True),
         ca_bundle=_ca_bundle(config),
+        max_response_bytes=int(_float(config, "maxResponseMegabytes", 256.0, 0.001, 16384) * 1024 * 1024),
     )
     costs = CostSettings(
         credits_per_hour=_float(config, "spcsCreditsPerHourCost", 0.0, 0, None),
@@ -185,12 +188,13 @@ def _credential(config, auth_mode):
         preset = _preset(config, "oauth")
         # The token may legitimately be absent when DSS validates the connection without
         # a user; calls then fail with a message telling the user to connect it.
-        return OAuthCredential(access_token=_text(preset.get("snowflake_oauth")))
+        return OAuthCredential(access_token=_header_safe(_text(preset.get("snowflake_oauth")), "oauth.snowflake_oauth"))
     if auth_mode == "PAT":
         preset = _preset(config, "pat")
         token = _text(preset.get("token"))
         if not token:
             raise ConfigError("pat.token", "is empty: paste the programmatic access token of the Snowflake user.")
+        _header_safe(token, "pat.token")
         return PatCredential(token=token, role=_text(preset.get("role")))
     preset = _preset(config, "keypair")
     account = _text(preset.get("account"))
@@ -207,6 +211,15 @@ def _credential(config, auth_mode):
     load_private_key(pem, passphrase)
     return KeyPairCredential(account=account, user=user, private_key_pem=pem, passphrase=passphrase,
                              role=_text(preset.get("role")))
+
+
+def _header_safe(token, name):
+    """``token`` if it can be sent in an HTTP header; else a ``ConfigError`` that names the field, not the value."""
+    if token is not None and not is_header_safe(token):
+        raise ConfigError(name, "holds a character a token cannot have (a line break, space, quote, backslash or "
+                                "non-ASCII character), so it cannot be sent in an HTTP header. Paste the token "
+                                "again, alone.")
+    return token
 
 
 def _preset(config, name):

@@ -15,14 +15,16 @@ class SingleFlight:
         self._lock = threading.Lock()
         self._inflight = None
 
-    def run(self, fn):
+    def run(self, fn, timeout=None):
+        """``fn()``'s result; a caller waiting for another's run gives up after ``timeout`` seconds
+        (``concurrent.futures.TimeoutError``)."""
         with self._lock:
             leader = self._inflight is None
             if leader:
                 self._inflight = Future()
             inflight = self._inflight
         if not leader:
-            return inflight.result()
+            return inflight.result(timeout)
         try:
             result = fn()
         except BaseException as exc:

@@ -20,6 +20,14 @@ from .sql_identifiers import check_identifier  # noqa: F401  (re-exported for th
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class SessionCredential:
+    """A live Snowflake session (its session and master tokens), such as the one an OAuth model holds."""
+
+    session_token: str = field(repr=False)
+    master_token: str = field(repr=False)
+
+
 @dataclass
 class Endpoint:
     name: str
@@ -50,7 +58,11 @@ def connector_args(account_url, credential, role=None):
     args = {"host": parts.hostname, "port": parts.port or (443 if parts.scheme == "https" else 80),
             "protocol": parts.scheme, "account": parts.hostname.split(".")[0], "login_timeout": 60,
             "network_timeout": 60, "client_session_keep_alive": False}
-    if isinstance(credential, OAuthCredential):
+    if isinstance(credential, SessionCredential):
+        # Kept alive on close: the model goes on sending this session's token to the ingress.
+        args.update(session_token=credential.session_token, master_token=credential.master_token,
+                    server_session_keep_alive=True)
+    elif isinstance(credential, OAuthCredential):
         args.update(authenticator="oauth", token=credential.access_token)
     elif isinstance(credential, PatCredential):
         args.update(authenticator="PROGRAMMATIC_ACCESS_TOKEN", token=credential.token)

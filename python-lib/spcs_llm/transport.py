@@ -3,21 +3,25 @@
 One ``Transport`` per model owns a ``requests.Session`` whose pool holds as many
 keep-alive connections as the model's parallelism, so concurrent calls never queue for a
 socket. Every request is authenticated; a login redirect or a 401 triggers one token
-refresh and one replay; transient failures are retried by ``RetryPolicy``.
+refresh and one replay; transient failures are retried by ``RetryPolicy``. A call, its
+retries and its token exchanges included, ends by its ``Deadline``; bodies are read by
+``BodyReader`` (size limit, SSE lines as they arrive); server text reaches an error only
+through ``server_text.clean``.
 """
 
 import logging
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from requests.sessions import merge_setting
 from tenacity import Retrying, retry_if_exception
 
 from . import json_codec
 from .auth import authorization_header, provider_for
+from .deadline import Deadline
 from .errors import (
+    SPCSLLMError,
     AuthError,
     MalformedResponseError,
     PayloadTooLargeError,
@@ -27,13 +31,23 @@ from .errors import (
     StreamInterruptedError,
     TransientServiceError,
 )
-from .http_body import is_cut_short
+from .http_body import MEGABYTE, BodyReader
 from .retry_policy import RetryPolicy, parse_retry_after
+from .server_text import clean, describe_error_body
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "dss-plugin-snowpark-container-services-llm"
-_MAX_MESSAGE = 500
+# Only what BodyReader decodes, counting the inflated size (requests would also offer br and zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+# An SSE line is one event; a chat event is at most kilobytes.
+MAX_SSE_LINE_BYTES = MEGABYTE
+# Error bodies and refused answers are read only for their message.
+MAX_ERROR_BODY_BYTES = 64 * 1024
+# After [DONE], what is left is read within this (the end of the answer follows at once on a
+# healthy server); past it, the connection is dropped instead of waited for.
+DRAIN_BYTES = 64 * 1024
+DRAIN_SECONDS = 1.0
 
 
 class Transport:
@@ -52,14 +66,15 @@ class Transport:
         if settings.auto_resume is not None:
             from .auto_resume import AutoResumer
 
-            self.resumer = AutoResumer(settings)
+            self.resumer = AutoResumer(settings, session=getattr(self.auth, "snowflake_session", None),
+                                       scrub=self.auth.scrub)
 
     # -- public API ------------------------------------------------------------------
 
     def post_json(self, path, body):
         """POST ``body`` to ``path`` and return the decoded JSON answer, retrying within budget."""
         data = _encode(body)
-        return self._with_retries(lambda: self._post_json_once(path, data))
+        return self._with_retries(lambda deadline: self._post_json_once(path, data, body, deadline))
 
     def stream_sse(self, path, body):
         """POST and yield each SSE ``data:`` payload (str) until ``[DONE]``.
@@ -70,8 +85,8 @@ class Transport:
         """
         data = _encode(body)
 
-        def open_stream():
-            items = self._stream_once(path, data)
+        def open_stream(deadline):
+            items = self._stream_once(path, data, body, deadline)
             try:
                 return next(items), items
             except StopIteration:
@@ -96,7 +111,9 @@ class Transport:
     # -- one attempt -----------------------------------------------------------------
 
     def _with_retries(self, attempt_fn, resumed=False):
+        """``attempt_fn(deadline)`` retried within the budget; every attempt shares the call's deadline."""
         policy = self._policy()
+        deadline = Deadline.for_call(self.settings.transport)
         resume_now = self.resumer is not None and not resumed
         retrying = Retrying(
             # With auto-resume, a suspended service is resumed at once instead of retried.
@@ -105,7 +122,7 @@ class Transport:
             wait=policy.wait, stop=policy.stop, before_sleep=policy.before_sleep, reraise=True,
         )
         try:
-            return retrying(attempt_fn)
+            return retrying(attempt_fn, deadline)
         except ServiceSuspendedError as exc:
             if not resume_now:
                 raise policy.exhausted(exc, retrying.statistics.get("attempt_number", 1)) from None
@@ -118,69 +135,98 @@ class Transport:
         t = self.settings.transport
         return RetryPolicy(t.max_retries, t.retry_budget)
 
-    def _post_json_once(self, path, data):
-        # stream=True only defers the body, which read_body then takes in one read.
-        response = self._send(path, data, stream=True)
+    def _post_json_once(self, path, data, request, deadline):
+        # stream=True defers the body, which BodyReader reads under the deadline and size limit.
+        response = self._send(path, data, stream=True, request=request, deadline=deadline)
         with response:
-            return self._json_answer(response, path)
+            return self._json_answer(response, path, deadline)
 
-    def _json_answer(self, response, path):
+    def _json_answer(self, response, path, deadline):
         url = self.base_url + path
-        return decode_json_body(read_body(response, url, self.timeout[1]), response.headers, url)
+        return decode_json_body(self._reader(response, url, deadline).read_all(), response.headers, url)
 
-    def _stream_once(self, path, data):
-        response = self._send(path, data, stream=True, accept="text/event-stream")
+    def _reader(self, response, url, deadline, max_bytes=None):
+        t = self.settings.transport
+        return BodyReader(response, url, deadline, t.read_timeout, max_bytes or t.max_response_bytes)
+
+    def _stream_once(self, path, data, request, deadline):
+        response = self._send(path, data, stream=True, accept="text/event-stream", request=request, deadline=deadline)
         with response:
             content_type = response.headers.get("Content-Type", "")
             if "text/event-stream" not in content_type:
-                yield self._json_answer(response, path)
+                yield self._json_answer(response, path, deadline)
                 return
-            lines = response.iter_lines(chunk_size=None, decode_unicode=False)
-            try:
-                for raw in lines:
-                    if not raw or not raw.startswith(b"data:"):
-                        continue  # blank separators, comments, event names
-                    payload = raw[5:].strip().decode("utf-8")
-                    if payload == "[DONE]":
-                        _drain(lines)
-                        return
-                    yield payload
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
-                    requests.exceptions.Timeout) as exc:
-                raise TransientServiceError("connection lost mid-stream: %s" % type(exc).__name__) from None
+            # Lines are handed on as they arrive, chunked or close-delimited (requests' iter_lines
+            # waits for the whole of a close-delimited body).
+            body = self._reader(response, self.base_url + path, deadline)
+            for raw in body.lines(MAX_SSE_LINE_BYTES):
+                if not raw or not raw.startswith(b"data:"):
+                    continue  # blank separators, comments, event names
+                payload = raw[5:].strip().decode("utf-8")
+                if payload == "[DONE]":
+                    _drain(body)
+                    return
+                yield payload
             raise TransientServiceError("the stream ended without its [DONE] marker")
 
-    def _send(self, path, data, stream, accept="application/json"):
-        """One authenticated POST; refreshes the token and replays once on an auth failure."""
-        token = self.auth.get_token()
-        response = self._post(path, data, token, stream, accept)
+    def _send(self, path, data, stream, accept="application/json", request=None, deadline=None):
+        """One authenticated POST; refreshes the token and replays once on an auth failure.
+
+        ``request`` is the body as an object, only read to elide its input from an error message.
+        """
+        deadline = deadline or Deadline.for_call(self.settings.transport)
+        token = self.auth.get_token(deadline)
+        response = self._post(path, data, token, stream, accept, deadline)
         if _is_auth_failure(response):
-            _release(response)
+            self._error_body(response, deadline)  # read before closing, so the replay reuses the connection
+            response.close()
             logger.info("Ingress refused the token (HTTP %d); refreshing it once", response.status_code)
-            self.auth.invalidate(token)
-            token = self.auth.get_token()
-            response = self._post(path, data, token, stream, accept)
+            token = self.auth.renew(token, deadline)
+            response = self._post(path, data, token, stream, accept, deadline)
             if _is_auth_failure(response):
-                _release(response)
-                raise AuthError(_auth_failure_message(response, self.settings))
+                message = self._server_text(response, request, deadline)
+                response.close()
+                raise AuthError(_auth_failure_message(response, self.settings, message))
         if response.status_code >= 300:
             try:
-                raise_for_status(response, self.base_url + path, self.settings)
+                raise_for_status(response, self.base_url + path, self.settings,
+                                 self._server_text(response, request, deadline))
             finally:
                 response.close()
         return response
 
-    def _post(self, path, data, token, stream, accept):
+    def _error_body(self, response, deadline):
+        """The start of a refusal's or an error's body (read once, bounded); empty if it cannot be read."""
+        cached = getattr(response, "_spcs_error_body", None)
+        if cached is None:
+            try:
+                reader = self._reader(response, response.url, deadline.sooner(self.settings.transport.read_timeout),
+                                      MAX_ERROR_BODY_BYTES)
+                cached = reader.read_all()
+            except SPCSLLMError:  # too large, too slow or cut: the status says enough
+                cached = b""
+            response._spcs_error_body = cached
+        return cached
+
+    def _server_text(self, response, request, deadline):
+        """The server's error message, safe for an exception or a log line (see ``server_text``)."""
+        return clean(describe_error_body(self._error_body(response, deadline), response.reason), self.auth.scrub,
+                     request)
+
+    def _post(self, path, data, token, stream, accept, deadline):
         url = self.base_url + path
         headers = {
             "Authorization": authorization_header(token),
             "Content-Type": "application/json",
             "Accept": accept,
+            "Accept-Encoding": ACCEPT_ENCODING,
             "User-Agent": USER_AGENT,
         }
+        what = "sending the request to %s" % url
+        timeout = (deadline.timeout(self.timeout[0], what), deadline.timeout(self.timeout[1], what))
         self.requests_sent += 1
         try:
-            return self.session.post(url, data=data, headers=headers, timeout=self.timeout, verify=self.verify,
+            return self.session.post(url, data=data, headers=headers, timeout=timeout, verify=self.verify,
                                      stream=stream, allow_redirects=False)
         except requests.exceptions.SSLError:
             raise AuthError(
@@ -189,10 +235,17 @@ class Transport:
         except requests.exceptions.ConnectTimeout:
             raise TransientServiceError("Timed out connecting to %s after %g s." % (url, self.timeout[0])) from None
         except requests.exceptions.ReadTimeout:
+            if deadline.expired():
+                raise deadline.error("waiting for %s to answer" % url) from None
             raise TransientServiceError(
                 "No answer from %s within %g s (setting 'readTimeoutSeconds')." % (url, self.timeout[1])) from None
         except requests.exceptions.ConnectionError as exc:
             raise TransientServiceError("Connection to %s failed (%s)." % (url, _connection_reason(exc))) from None
+        except ValueError as exc:  # requests' InvalidHeader, or http.client's: their message holds the header's value
+            if not isinstance(exc, requests.exceptions.InvalidHeader) and "header" not in str(exc).lower():
+                raise
+            raise AuthError("The token cannot be sent in an HTTP header (it holds a line break, space, quote or "
+                            "non-ASCII character). Check the credential's preset.") from None
 
     def close(self):
         """Close pooled connections."""
@@ -223,32 +276,16 @@ class EnvironmentCachingSession(requests.Session):
                 "stream": merge_setting(stream, self.stream), "cert": merge_setting(cert, self.cert)}
 
 
-def _release(response):
-    """Read a small refusal (401, login redirect) before closing it, so its connection is reused."""
-    _content_or_empty(response)
-    response.close()
-
-
-def _content_or_empty(response):
-    """The body of a small answer; empty if the connection died while it was being read."""
-    try:
-        return response.content
-    except requests.exceptions.RequestException:
-        return b""
-
-
-def _drain(lines):
+def _drain(body):
     """Read a stream to its end after ``[DONE]``, so its connection goes back to the pool.
 
     Closing a response that is not fully read closes its connection, and the next stream
     would pay a new TCP and TLS handshake before its first token (openai-python drains the
-    same way). The answer is complete by then, so a failure here only loses the connection.
+    same way). The answer is complete by then: a server that holds the connection open or
+    keeps sending loses the connection after a bounded read, never holds the call.
     """
-    try:
-        for _ in lines:
-            pass
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError):
-        logger.debug("The stream's connection broke after [DONE]; it will not be reused")
+    if not body.drain(DRAIN_BYTES, DRAIN_SECONDS):
+        logger.debug("The stream's connection was not finished after [DONE]; it will not be reused")
 
 
 def _pooled_session(parallelism):
@@ -267,11 +304,11 @@ def _is_auth_failure(response):
     return response.status_code == 401 or 300 <= response.status_code < 400
 
 
-def _auth_failure_message(response, settings):
+def _auth_failure_message(response, settings, message):
     if 300 <= response.status_code < 400:
         what = "redirected the request to the Snowflake login page (HTTP %d)" % response.status_code
     else:
-        what = "refused the token (HTTP 401: %s)" % server_message(response)
+        what = "refused the token (HTTP 401: %s)" % message
     return (
         "The SPCS ingress %s even after a fresh token was obtained. Check that authentication mode %s is right "
         "for this endpoint, that the user's role has USAGE on the service endpoint (GRANT SERVICE ROLE "
@@ -293,30 +330,12 @@ def _connection_reason(exc):
     return type(exc).__name__
 
 
-def server_message(response):
-    """The error text a server put in its answer, shortened, from JSON or plain text."""
-    content = _content_or_empty(response)
-    try:
-        payload = json_codec.loads(content)
-    except ValueError:
-        text = content.decode("utf-8", "replace").strip()
-        if text.startswith("<"):
-            return "an HTML page"
-        return text[:_MAX_MESSAGE] or (response.reason or "no message")
-    if isinstance(payload, dict):
-        err = payload.get("error")
-        if isinstance(err, dict):
-            return str(err.get("message") or err)[:_MAX_MESSAGE]
-        for key in ("message", "detail", "error"):
-            if payload.get(key):
-                return str(payload[key])[:_MAX_MESSAGE]
-    return str(payload)[:_MAX_MESSAGE]
+def raise_for_status(response, url, settings, message):
+    """Translate an error status into the right exception (retryable or not), with the fix.
 
-
-def raise_for_status(response, url, settings):
-    """Translate an error status into the right exception (retryable or not), with the fix."""
+    ``message`` is the server's text, already cleaned (``Transport._server_text``).
+    """
     status = response.status_code
-    message = server_message(response)
     if status == 429:
         raise TransientServiceError(
             "The service is rate limiting requests (HTTP 429: %s). Lower 'maxParallelism' if this persists."
@@ -344,27 +363,6 @@ def raise_for_status(response, url, settings):
     if 400 <= status < 500:
         raise RequestRejectedError("The service rejected the request (HTTP %d: %s)." % (status, message), status)
     raise ServiceError("The service failed (HTTP %d: %s)." % (status, message), status)
-
-
-def read_body(response, url, read_timeout):
-    """The whole body of a ``stream=True`` response, in one read.
-
-    ``response.content`` reads it 10 KB at a time, which cost a multi-megabyte embedding
-    answer more CPU than parsing it. A connection that dies mid-body is a transient failure
-    (retried), never a truncated answer.
-    """
-    try:
-        body = response.raw.read(decode_content=True)
-    except urllib3.exceptions.ReadTimeoutError:
-        raise TransientServiceError(
-            "%s stopped sending its answer for %g s (setting 'readTimeoutSeconds')." % (url, read_timeout)) from None
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise TransientServiceError("The connection to %s was lost while reading the answer (%s)."
-                                    % (url, _connection_reason(exc))) from None
-    if is_cut_short(response.headers, len(body)):
-        raise TransientServiceError("The connection to %s was lost while reading the answer (%d of %s bytes)."
-                                    % (url, len(body), response.headers["Content-Length"]))
-    return body
 
 
 def decode_json_body(content, headers, url):

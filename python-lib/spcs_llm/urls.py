@@ -1,11 +1,15 @@
 """URL rules: HTTPS everywhere except loopback, and registry method names as SPCS paths."""
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
 _LOOPBACK_NAMES = {"localhost"}
+# "https:/host", "https:host", "https//host", "https:\\host": a bare host would get "https://"
+# put in front, and the request would go to a host named "https".
+_SCHEME_TYPO = re.compile(r"^(https?)(?::/?(?!/)|:\\+|//|/(?!/))", re.I)
 
 
 def is_loopback(hostname):
@@ -28,6 +32,10 @@ def normalize_base_url(value, field):
     if value is None or not str(value).strip():
         raise ConfigError(field, "is empty. Enter the URL, e.g. https://abc-myorg-myaccount.snowflakecomputing.app")
     text = str(value).strip()
+    typo = _SCHEME_TYPO.match(text)
+    if typo:
+        raise ConfigError(field, "'%s' has a mistyped scheme: write %s://%s" % (
+            _redact_userinfo(text), typo.group(1).lower(), text[typo.end():]))
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)

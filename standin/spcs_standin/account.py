@@ -40,6 +40,8 @@ class Account:
     name: str = "STANDIN-ACCOUNT"
     config: AccountConfig = field(default_factory=AccountConfig)
     clock: object = time.monotonic
+    trickle_seconds: float = 0.0  # a slow account: every answer sent one byte at a time, this far apart
+    echo_assertions: bool = False  # a token endpoint whose refusals quote the JWT it was sent
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -158,6 +160,8 @@ class Account:
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return 400, '{"error": "unsupported_grant_type", "message": "Unsupported grant type."}'
         user, error = self._verify_jwt(form.get("assertion") or "")
+        if self.echo_assertions:
+            error = "%s Assertion received: %s" % (error or "JWT refused.", form.get("assertion"))
         if error:
             return 400, json.dumps({"error": "invalid_grant", "message": error})
         scope = (form.get("scope") or "").split()

@@ -1,6 +1,7 @@
 """HTTP listeners on loopback: one for the Snowflake account, one per service ingress."""
 
 import gzip
+import io
 import json
 import logging
 import re
@@ -64,8 +65,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status, body=b"", content_type="application/json", headers=None, cut=False):
-        """Send a whole answer; with ``cut``, announce it all but die after half the body."""
+    def _send(self, status, body=b"", content_type="application/json", headers=None, cut=False, trickle=0.0):
+        """Send a whole answer; with ``cut``, announce it all but die after half the body; with
+        ``trickle``, send it one byte at a time, ``trickle`` seconds apart."""
         if isinstance(body, (dict, list)):
             body = _dumps(body)
         elif isinstance(body, str):
@@ -81,7 +83,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self._reset()
             return
+        if trickle:
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(trickle)
+            return
         self.wfile.write(body)
+
+    def _start_stream(self, chunked=True):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:  # the end of the answer is the end of the connection
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+
+    def _write(self, data, chunked=True):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+        self.wfile.flush()
 
     def _reset(self):
         """Close the connection with a TCP RST, as a crashed proxy would."""
@@ -93,6 +116,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _AccountHandler(_Handler):
     account = None  # set per listener
     sql = None
+
+    def _send(self, status, body=b"", content_type="application/json", headers=None, cut=False, trickle=0.0):
+        super()._send(status, body, content_type, headers, cut, trickle or self.account.trickle_seconds)
 
     def do_GET(self):
         if self.path.startswith("/console/login") or self.path.startswith("/oauth/authorize"):
@@ -185,17 +211,18 @@ class _IngressHandler(_Handler):
                        headers={"Retry-After": "1"})
             return
         fault = service.faults.next()
-        if fault and self._apply_fault(fault):
+        if fault and self._apply_fault(fault, body):
             return
         reply = service.handle(path, body)
         if reply.events is not None:
-            self._stream(reply, cut=(fault == "cut"))
+            self._stream(reply, cut=(fault == "cut"), hold=(fault == "held-open"))
         else:
-            self._send(reply.status, reply.body, headers=reply.headers, cut=(fault == "cut"))
+            self._send(reply.status, reply.body, headers=reply.headers, cut=(fault == "cut"),
+                       trickle=service.faults.trickle_seconds if fault == "trickle" else 0.0)
 
-    def _apply_fault(self, fault):
+    def _apply_fault(self, fault, body):
         """Send the fault's answer; False for faults that shape the normal answer instead."""
-        if fault == "cut":
+        if fault in ("cut", "trickle", "held-open"):
             return False
         service = self.service
         if fault == "429":
@@ -204,6 +231,37 @@ class _IngressHandler(_Handler):
             self._send(int(fault), {"message": "Injected HTTP %s." % fault})
         elif fault == "401":
             self._send(401, {"message": "Unauthorized: expired token."})
+        elif fault == "echo-auth":
+            listing = "\n".join("%s: %s" % (k, v) for k, v in self.headers.items())
+            self._send(service.faults.echo_status, "Request refused by the proxy. Headers received:\n" + listing,
+                       "text/plain")
+        elif fault == "401-token":
+            match = _AUTH.match(self.headers.get("Authorization", ""))
+            self._send(401, {"message": "Token %s is not valid for this endpoint." % (match.group(1) if match else "")})
+        elif fault == "keepalive-only":
+            self._start_stream()
+            end = time.monotonic() + service.faults.keepalive_for
+            while time.monotonic() < end:
+                self._write(b": keep-alive\n\n")
+                time.sleep(service.faults.keepalive_seconds)
+            self._write(b"")
+        elif fault == "huge":
+            self._send(200, b'{"pad": "%s"}' % (b"x" * int(service.faults.huge_megabytes * 2 ** 20)))
+        elif fault == "gzip-bomb":
+            self._send(200, _gzip_bomb(service.faults.bomb_megabytes), headers={"Content-Encoding": "gzip"})
+        elif fault == "huge-line":
+            self._start_stream()
+            self._write(b'data: {"choices": [{"index": 0, "delta": {"content": "')
+            size = int(service.faults.huge_megabytes * 2 ** 20)
+            for _ in range(0, size, 2 ** 16):
+                self._write(b"x" * 2 ** 16)
+            self._write(b'"}}]}\n\ndata: [DONE]\n\n')
+            self._write(b"")
+        elif fault == "422-echo":
+            echoed = body.get("input", body.get("messages")) if isinstance(body, dict) else body
+            self._send(422, {"detail": [{"type": "too_long", "loc": ["body", "input"],
+                                         "msg": "List should have at most 1 item after validation",
+                                         "input": echoed}]})
         elif fault == "reset":
             self._reset()
         elif fault == "slow":
@@ -219,29 +277,45 @@ class _IngressHandler(_Handler):
             raise ValueError("unknown fault %r" % fault)
         return True
 
-    def _stream(self, reply, cut=False):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
+    def _stream(self, reply, cut=False, hold=False):
+        faults = self.service.faults
+        chunked = not faults.close_delimited
+        self._start_stream(chunked)
         sent = 0
         for delay, event in reply.events:
             if delay:
                 time.sleep(delay)
-            if cut and sent >= self.service.faults.cut_after_chunks:
+            if cut and sent >= faults.cut_after_chunks:
                 self._reset()  # the connection dies mid-stream, without the terminating chunk
                 return
+            if faults.gate_after is not None and sent == faults.gate_after:
+                faults.wait_gate()
             data = event if isinstance(event, str) else json.dumps(event)
-            chunk = ("data: %s\n\n" % data).encode()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.flush()
+            self._write(("data: %s\n\n" % data).encode(), chunked)
             sent += 1
         if cut:  # a stream shorter than cut_after_chunks: every event went out, not the terminating chunk
             self._reset()
             return
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
+        if hold:  # [DONE] is out; the connection stays open, unfinished, until the gate opens
+            faults.wait_gate()
+        if chunked:
+            self._write(b"")
+
+
+_bombs = {}
+
+
+def _gzip_bomb(megabytes):
+    """A gzip body of a few kilobytes that inflates to ``megabytes`` of JSON whitespace, then ``{}``."""
+    if megabytes not in _bombs:
+        out = io.BytesIO()
+        with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as packer:
+            block = b" " * 2 ** 20
+            for _ in range(megabytes):
+                packer.write(block)
+            packer.write(b"{}")
+        _bombs[megabytes] = out.getvalue()
+    return _bombs[megabytes]
 
 
 class StandIn:

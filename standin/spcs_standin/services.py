@@ -199,6 +199,7 @@ class Service:
         tokens = chat.tokens_of(text) if text else []
         usage = {"prompt_tokens": p_tokens, "completion_tokens": len(tokens) + (len(tool_calls) if tool_calls else 0)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        usage.update(self.faults.usage_override or {})  # a server reporting odd counts
         ident = "chatcmpl-" + uuid.uuid4().hex[:12]
         if body.get("stream") and self.streams:
             return Reply(events=self._chat_events(ident, tokens, tool_calls, finish, usage,
@@ -250,7 +251,8 @@ class Service:
         tokens = sum(chat.count_tokens(t) for t in inputs)
         return Reply(body={"object": "list", "model": self.model_name,
                            "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
-                           "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+                           "usage": dict({"prompt_tokens": tokens, "total_tokens": tokens},
+                                         **(self.faults.usage_override or {}))})
 
     # -- Model Registry ----------------------------------------------------------------
 

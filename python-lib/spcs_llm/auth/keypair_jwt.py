@@ -13,8 +13,10 @@ import time
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ..errors import AuthError, ConfigError
+from ..server_text import clean, describe_error_body
 from .base import CachedToken, TokenProvider, post, refresh_time
 from .pem import rebuild_pem
 
@@ -27,7 +29,28 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 def load_private_key(pem, passphrase=None):
-    """Parse a PEM private key; ``ConfigError`` on ``keypair.privateKey`` says what is wrong."""
+    """Parse a PEM RSA private key; ``ConfigError`` on ``keypair.privateKey`` says what is wrong."""
+    key = _load_pem(pem, passphrase)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        # Snowflake key-pair authentication signs RS256 JWTs: an EC, DSA or Ed25519 key cannot.
+        raise ConfigError(
+            "keypair.privateKey",
+            "is %s key, but Snowflake key-pair authentication takes an RSA key. Generate one with "
+            "'openssl genrsa 2048 | openssl pkcs8 -topk8 -nocrypt' and register its public key with "
+            "ALTER USER ... SET RSA_PUBLIC_KEY." % _key_kind(key),
+        )
+    return key
+
+
+def _key_kind(key):
+    for kind, name in ((ec.EllipticCurvePrivateKey, "an EC"), (dsa.DSAPrivateKey, "a DSA"),
+                       (ed25519.Ed25519PrivateKey, "an Ed25519"), (ed448.Ed448PrivateKey, "an Ed448")):
+        if isinstance(key, kind):
+            return name
+    return "a %s" % type(key).__name__
+
+
+def _load_pem(pem, passphrase):
     pem = rebuild_pem(pem)  # DSS may have turned the key's line breaks into spaces
     data = pem.strip().encode("utf-8")
     password = passphrase.encode("utf-8") if passphrase else None
@@ -112,12 +135,18 @@ class KeyPairTokenProvider(TokenProvider):
         self._verify = verify
         self._wall_clock = wall_clock
 
-    def _fetch(self, stale):
+    def _credential_secrets(self):
+        c = self._credential
+        # Key material line by line: a server quoting part of a PEM quotes lines.
+        return [line for line in c.private_key_pem.split() if len(line) >= 16] + [c.passphrase or ""]
+
+    def _fetch(self, stale, deadline):
         assertion = build_jwt(self._credential.account, self._credential.user, self._key, now=self._wall_clock())
+        self._remember(assertion)
         url = self._account_url + "/oauth/token"
         what = "exchanging the key-pair JWT for an ingress token"
         response = post(
-            self._session, url, self._timeout, self._verify, what,
+            self._session, url, self._timeout, self._verify, what, deadline,
             data={
                 "grant_type": GRANT_TYPE,
                 "assertion": assertion,
@@ -130,18 +159,10 @@ class KeyPairTokenProvider(TokenProvider):
                 "Snowflake refused the key-pair token exchange (HTTP %d: %s). Check that 'keypair.account' "
                 "and 'keypair.user' name the service user, that its RSA_PUBLIC_KEY matches the private key "
                 "(fingerprint %s), and that the role can use the service endpoint."
-                % (response.status_code, _server_message(response), public_key_fingerprint(self._key))
+                % (response.status_code, clean(describe_error_body(response.content, response.reason), self.scrub),
+                   public_key_fingerprint(self._key))
             )
         now = self._clock()
         logger.info("Exchanged a key-pair JWT for an ingress token (%s)", self._ingress_host)
         return CachedToken(body, refresh_time(now, TOKEN_LIFETIME_SECONDS), now + TOKEN_LIFETIME_SECONDS)
 
-
-def _server_message(response):
-    try:
-        payload = response.json()
-    except ValueError:
-        return response.reason or "no message"
-    if isinstance(payload, dict):
-        return str(payload.get("message") or payload.get("error_description") or payload.get("error") or payload)
-    return "no message"

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from ..errors import AuthError, CredentialExpiredError
+from ..server_text import clean
 from .base import CachedToken, TokenProvider, authorization_header, post, refresh_time
 
 logger = logging.getLogger(__name__)
@@ -39,16 +40,30 @@ class OAuthSessionTokenProvider(TokenProvider):
         self._verify = verify
         self._master = None  # CachedToken of the master token
 
-    def _fetch(self, stale):
+    def _credential_secrets(self):
+        return (self._access_token or "",)
+
+    def snowflake_session(self):
+        """(session token, master token) of the session this provider holds, if both are still valid; else None.
+
+        The access token DSS gave the model lives about ten minutes, the session an hour:
+        auto-resume opens its SQL connection with the session when it can.
+        """
+        token, master, now = self._token, self._master, self._clock()
+        if token is None or master is None or now >= token.expires_at or now >= master.expires_at:
+            return None
+        return token.value, master.value
+
+    def _fetch(self, stale, deadline):
         master = self._master
         if stale is not None and master is not None and self._clock() < master.expires_at:
             try:
-                return self._renew(stale, master)
+                return self._renew(stale, master, deadline)
             except _SnowflakeCodeError as exc:
                 logger.info("Session renewal refused (code %s); logging in again", exc.code)
-        return self._login()
+        return self._login(deadline)
 
-    def _login(self):
+    def _login(self, deadline):
         if not self._access_token:
             raise CredentialExpiredError(
                 "No Snowflake OAuth access token is available for this DSS user. " + RECONNECT_HINT
@@ -66,32 +81,34 @@ class OAuthSessionTokenProvider(TokenProvider):
         params = {"request_id": str(uuid.uuid4())}
         data = _snowflake_data(
             post(self._session, url, self._timeout, self._verify, "logging in to Snowflake with OAuth",
-                 json=body, params=params),
+                 deadline, json=body, params=params),
             "logging in to Snowflake with OAuth",
-            on_code=_login_error,
+            on_code=_login_error, scrub=self.scrub,
         )
         now = self._clock()
         session_life = float(data.get("validityInSeconds") or 3600)
         master_life = float(data.get("masterValidityInSeconds") or 4 * 3600)
         if data.get("masterToken"):
+            self._remember(data["masterToken"])
             self._master = CachedToken(data["masterToken"], refresh_time(now, master_life), now + master_life)
         logger.info("Logged in to Snowflake with OAuth; session token valid %.0f s", session_life)
         return CachedToken(data["token"], refresh_time(now, session_life), now + session_life)
 
-    def _renew(self, stale, master):
+    def _renew(self, stale, master, deadline):
         url = self._account_url + "/session/token-request"
         response = post(
-            self._session, url, self._timeout, self._verify, "renewing the Snowflake session",
+            self._session, url, self._timeout, self._verify, "renewing the Snowflake session", deadline,
             json={"oldSessionToken": stale.value, "requestType": "RENEW"},
             headers={"Authorization": authorization_header(master.value)},
             params={"requestId": str(uuid.uuid4())},
         )
-        data = _snowflake_data(response, "renewing the Snowflake session", on_code=_raise_code)
+        data = _snowflake_data(response, "renewing the Snowflake session", on_code=_raise_code, scrub=self.scrub)
         now = self._clock()
         token = data.get("sessionToken") or data.get("token")
         life = float(data.get("validityInSecondsST") or data.get("validityInSeconds") or 3600)
         if data.get("masterToken"):
             master_life = float(data.get("validityInSecondsMT") or data.get("masterValidityInSeconds") or 4 * 3600)
+            self._remember(data["masterToken"])
             self._master = CachedToken(data["masterToken"], refresh_time(now, master_life), now + master_life)
         logger.info("Renewed the Snowflake session token; valid %.0f s", life)
         return CachedToken(token, refresh_time(now, life), now + life)
@@ -118,7 +135,7 @@ def _login_error(code, message):
     )
 
 
-def _snowflake_data(response, what, on_code):
+def _snowflake_data(response, what, on_code, scrub):
     """The ``data`` of a Snowflake session API answer, or the error it carries."""
     try:
         payload = response.json()
@@ -132,7 +149,7 @@ def _snowflake_data(response, what, on_code):
         )
     if payload.get("success") is False or response.status_code >= 400:
         code = str(payload.get("code") or response.status_code)
-        message = str(payload.get("message") or "no message")
+        message = clean(str(payload.get("message") or "no message"), scrub)
         on_code(code, message)
     data = payload.get("data") or {}
     if not isinstance(data, dict) or not (data.get("token") or data.get("sessionToken")):

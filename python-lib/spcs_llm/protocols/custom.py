@@ -22,6 +22,7 @@ services do) are decoded first, so a path can reach inside them, e.g.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -31,9 +32,10 @@ from jsonpath_ng.ext import parse as parse_jsonpath
 from ..errors import ConfigError, InvalidInputError, MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
+from .answer_checks import float_vector, is_number, parses_answer
 from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings, Ranking, RerankProtocol
 from .dss_messages import to_openai_messages, to_text_turns
-from .openai_compat import output_token_limit
+from .dss_settings import parse_call_settings
 from .registry_rows import decode_rows, encode_rows, maybe_json
 from .rerank import scores_from_results
 
@@ -180,21 +182,70 @@ def _as_text(value):
     return value if isinstance(value, str) else json.dumps(value)
 
 
+class _DecodedObject(dict):
+    """A JSON object that the answer held as text; ``source`` is that text."""
+
+    source = ""
+
+
+class _DecodedArray(list):
+    """A JSON array that the answer held as text; ``source`` is that text."""
+
+    source = ""
+
+
 def _decode_nested(value):
-    """``value`` with JSON text inside it decoded, so a JSONPath can reach into it (pure)."""
-    value = maybe_json(value) if isinstance(value, str) and value.lstrip()[:1] in ("[", "{") else value
+    """``value`` with JSON text inside it decoded, so a JSONPath can reach into it (pure).
+
+    Decoded text keeps its ``source``: an answer found there is returned as the service wrote it.
+    """
+    source = value if isinstance(value, str) and value.lstrip()[:1] in ("[", "{") else None
+    if source is not None:
+        value = maybe_json(source)
     if isinstance(value, dict):
-        return {k: _decode_nested(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode_nested(v) for v in value]
-    return value
+        value = {k: _decode_nested(v) for k, v in value.items()}
+        kind = _DecodedObject
+    elif isinstance(value, list):
+        value = [_decode_nested(v) for v in value]
+        kind = _DecodedArray
+    else:
+        return value
+    if source is None:
+        return value
+    decoded = kind(value)
+    decoded.source = source
+    return decoded
+
+
+def _matches(path, value, what):
+    """The values ``path`` finds in ``value``."""
+    try:
+        return [m.value for m in path.find(value)]
+    except RecursionError:
+        raise
+    except Exception:  # jsonpath-ng raises what its filters raise (e.g. comparing text with a number)
+        raise MalformedResponseError("'%s' (%s) cannot be applied to this answer." % (what, path)) from None
+
+
+def _find(path, value, what):
+    matches = _matches(path, _decode_nested(value), what)
+    if not matches:
+        raise MalformedResponseError("The answer has nothing at %s ('%s')." % (path, what))
+    return matches[0]
 
 
 def _first(path, value, what):
-    matches = path.find(_decode_nested(value))
-    if not matches:
-        raise MalformedResponseError("The answer has nothing at %s ('%s')." % (path, what))
-    return maybe_json(matches[0].value)
+    return maybe_json(_find(path, value, what))
+
+
+def _answer_text(path, value):
+    """The text at ``customAnswerPath``: text verbatim (even if it reads as JSON), anything else as JSON."""
+    found = _find(path, value, "customAnswerPath")
+    if isinstance(found, str):
+        return found
+    if isinstance(found, (_DecodedObject, _DecodedArray)):
+        return found.source
+    return json.dumps(found, ensure_ascii=False)
 
 
 class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
@@ -212,7 +263,7 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
     def chat_request(self, messages, settings):
         if not self.supports_chat:
             raise self.unsupported("completions (no 'customRequestTemplate')")
-        settings = settings or {}
+        call = parse_call_settings(settings)
         turns = to_text_turns(messages) if not any(m.images for m in messages) else None
         user = [m for m in messages if m.role == "user"]
         values = {
@@ -220,11 +271,11 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
             "messages": to_openai_messages(messages, allow_images=True),
             "last_user_message": user[-1].text if user else "",
             "system": "\n".join(m.text for m in messages if m.role == "system"),
-            "temperature": settings.get("temperature"),
-            "max_tokens": output_token_limit(settings),
-            "top_p": settings.get("topP"),
-            "top_k": settings.get("topK"),
-            "stop": settings.get("stopSequences"),
+            "temperature": call.temperature,
+            "max_tokens": call.max_output_tokens,
+            "top_p": call.top_p,
+            "top_k": call.top_k,
+            "stop": list(call.stop_sequences) or None,
         }
         if values["prompt"] is None and "prompt" in _placeholders(self.custom.chat_template):
             raise InvalidInputError("This custom template sends {{prompt}} as text, but the message contains an image.")
@@ -232,14 +283,12 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
         body = encode_rows([row]) if self.custom.body_format == "ROWS" else row
         return self.custom.chat_path, body
 
+    @parses_answer
     def parse_chat(self, payload, request=None):
         value = decode_rows(payload, 1)[0] if self.custom.body_format == "ROWS" else payload
-        text = _first(self.custom.answer_path, value, "customAnswerPath")
-        if not isinstance(text, str):
-            text = json.dumps(text)
         c = self.custom
         return Completion(
-            text=text, finish_reason="STOP",
+            text=_answer_text(c.answer_path, value), finish_reason="STOP",
             prompt_tokens=_int_at(c.prompt_tokens_path, value),
             completion_tokens=_int_at(c.completion_tokens_path, value),
         )
@@ -250,16 +299,18 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
                                                             for t in texts])
         return self.custom.embedding_path, fill(self.custom.embedding_template, {"texts": list(texts)})
 
+    @parses_answer
     def parse_embeddings(self, payload, count):
         path = self.custom.vectors_path
         if self.custom.body_format == "ROWS":
             vectors = [_first(path, row, "customEmbeddingPath") for row in decode_rows(payload, count)]
         else:
-            matches = [maybe_json(m.value) for m in path.find(payload)]
-            vectors = matches[0] if len(matches) == 1 and matches[0] and isinstance(matches[0][0], list) else matches
-        if len(vectors) != count or not all(isinstance(v, list) and v for v in vectors):
+            vectors = [maybe_json(v) for v in _matches(path, payload, "customEmbeddingPath")]
+            if len(vectors) == 1 and isinstance(vectors[0], list) and vectors[0] and isinstance(vectors[0][0], list):
+                vectors = vectors[0]  # the path found the list of vectors itself
+        if len(vectors) != count:
             raise MalformedResponseError("'customEmbeddingPath' found %d vectors for %d texts." % (len(vectors), count))
-        return Embeddings([[float(x) for x in v] for v in vectors])
+        return Embeddings([float_vector(v, "The vector at 'customEmbeddingPath'") for v in vectors])
 
     def rerank_request(self, query, documents):
         if not self.supports_reranking:
@@ -270,6 +321,7 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
                                                          for d in documents])
         return self.custom.rerank_path, fill(template, {"query": query, "documents": list(documents)})
 
+    @parses_answer
     def parse_rerank(self, payload, count):
         c = self.custom
         if c.body_format == "ROWS":
@@ -278,10 +330,10 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
             tokens = [_int_at(c.prompt_tokens_path, row) for row in rows]
             total = sum(tokens) if tokens and None not in tokens else None
         else:
-            scores = _all_at(c.scores_path, payload)
+            scores = _all_at(c.scores_path, payload, "customRerankScoresPath")
             total = _int_at(c.prompt_tokens_path, payload)
         if c.score_indices_path is not None and c.body_format == "JSON":
-            indices = _all_at(c.score_indices_path, payload)
+            indices = _all_at(c.score_indices_path, payload, "customRerankIndicesPath")
             if len(indices) != len(scores):
                 raise MalformedResponseError("'customRerankIndicesPath' found %d indices for %d scores."
                                              % (len(indices), len(scores)))
@@ -294,18 +346,20 @@ class CustomProtocol(ChatProtocol, EmbeddingProtocol, RerankProtocol):
         return Ranking(scores_from_results(results, count, ("score",), "customRerankScoresPath"), total)
 
 
-def _all_at(path, payload):
+def _all_at(path, payload, what):
     """Every value at ``path``; one match holding a list stands for its items (e.g. ``$.scores``)."""
-    found = [maybe_json(m.value) for m in path.find(_decode_nested(payload))]
+    found = [maybe_json(v) for v in _matches(path, _decode_nested(payload), what)]
     if len(found) == 1 and isinstance(found[0], list):
         return found[0]
     return found
 
 
 def _int_at(path, value):
+    """A token count at ``path``, or None when there is none or it is not a count."""
     if path is None:
         return None
-    matches = path.find(value)
-    if not matches or not isinstance(matches[0].value, (int, float)):
+    matches = _matches(path, value, "token count path")
+    count = matches[0] if matches else None
+    if not is_number(count) or not math.isfinite(count) or count < 0:
         return None
-    return int(matches[0].value)
+    return int(count)

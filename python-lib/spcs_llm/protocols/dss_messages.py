@@ -42,7 +42,7 @@ class Message:
 
     role: str
     parts: list = field(default_factory=list)  # str or Image
-    tool_calls: list = field(default_factory=list)  # DSS shape
+    tool_calls: list = field(default_factory=list)  # DSS shape, arguments as JSON text
     tool_call_id: Optional[str] = None  # for role "tool"
 
     @property
@@ -71,19 +71,18 @@ def parse_messages(query):
             continue
         if role not in ROLES:
             raise InvalidInputError(
-                "messages[%d] has unknown role %r; expected one of %s." % (i, role, ", ".join(ROLES)))
+                "messages[%d] has unknown role %s; expected one of %s." % (i, _shown(role), ", ".join(ROLES)))
         if role == "tool":
             messages.extend(_tool_outputs(item, i))
             continue
         parts = _parts(item, i)
-        tool_calls = item.get("toolCalls") or []
+        tool_calls = _optional_list(item, "toolCalls", i)
         if tool_calls and role != "assistant":
             raise InvalidInputError("messages[%d]: only assistant messages can carry toolCalls." % i)
-        for j, call in enumerate(tool_calls):
-            _check_tool_call(call, i, j)
+        tool_calls = [_tool_call(call, i, j) for j, call in enumerate(tool_calls)]
         if not parts and not tool_calls:
             raise InvalidInputError("messages[%d] (%s) has no content, parts or toolCalls." % (i, role))
-        messages.append(Message(role=role, parts=parts, tool_calls=list(tool_calls)))
+        messages.append(Message(role=role, parts=parts, tool_calls=tool_calls))
     if not any(m.role in ("user", "tool") or m.tool_calls for m in messages):
         raise InvalidInputError("The conversation has no user message to answer.")
     return messages
@@ -93,47 +92,98 @@ def _parts(item, i):
     content = item.get("content")
     parts_in = item.get("parts")
     if content is not None and not isinstance(content, str):
-        raise InvalidInputError("messages[%d].content must be a string, got %s." % (i, type(content).__name__))
+        raise InvalidInputError("messages[%d].content must be a string, got %s." % (i, _type(content)))
     parts = []
     if content:
         parts.append(content)
-    for j, part in enumerate(parts_in or []):
-        kind = part.get("type") if isinstance(part, dict) else None
+    for j, part in enumerate(_optional_list(item, "parts", i)):
+        if not isinstance(part, dict):
+            raise InvalidInputError("messages[%d].parts[%d] must be an object, got %s." % (i, j, _type(part)))
+        kind = part.get("type")
         if kind == "TEXT":
-            if part.get("text"):
-                parts.append(str(part["text"]))
+            text = _optional_str(part, "text", "messages[%d].parts[%d]" % (i, j))
+            if text:
+                parts.append(text)
         elif kind == "IMAGE_INLINE":
-            if not part.get("inlineImage"):
+            data = _optional_str(part, "inlineImage", "messages[%d].parts[%d]" % (i, j))
+            if not data:
                 raise InvalidInputError("messages[%d].parts[%d] is an image without data." % (i, j))
-            parts.append(Image(part["inlineImage"], part.get("imageMimeType") or "image/png"))
+            mime_type = _optional_str(part, "imageMimeType", "messages[%d].parts[%d]" % (i, j))
+            parts.append(Image(data, mime_type or "image/png"))
         elif kind == "IMAGE_URI":
-            if not isinstance(part.get("imageUrl"), str) or not part["imageUrl"].strip():
+            url = _optional_str(part, "imageUrl", "messages[%d].parts[%d]" % (i, j))
+            if not url or not url.strip():
                 raise InvalidInputError("messages[%d].parts[%d] is an image URI without 'imageUrl'." % (i, j))
-            parts.append(ImageUrl(part["imageUrl"].strip()))
+            parts.append(ImageUrl(url.strip()))
         else:
-            raise InvalidInputError("messages[%d].parts[%d] has unsupported type %r." % (i, j, kind))
+            raise InvalidInputError("messages[%d].parts[%d] has unsupported type %s." % (i, j, _shown(kind)))
     return parts
 
 
+def _type(value):
+    return "null" if value is None else type(value).__name__
+
+
+def _shown(value):
+    return repr(value) if isinstance(value, str) and len(value) <= 40 else _type(value)
+
+
+def _optional_list(item, key, i):
+    """``item[key]`` as a list (absent or null: empty); anything else is refused, naming the field."""
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInputError("messages[%d].%s must be a list, got %s." % (i, key, _type(value)))
+    return value
+
+
+def _optional_str(item, key, where):
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError("%s.%s must be a string, got %s." % (where, key, _type(value)))
+    return value
+
+
 def _tool_outputs(item, i):
-    outputs = item.get("toolOutputs")
+    outputs = _optional_list(item, "toolOutputs", i)
     if not outputs:
         raise InvalidInputError("messages[%d] (tool) has no toolOutputs." % i)
     result = []
     for j, out in enumerate(outputs):
-        if not isinstance(out, dict) or not out.get("callId"):
+        if not isinstance(out, dict):
+            raise InvalidInputError("messages[%d].toolOutputs[%d] must be an object, got %s." % (i, j, _type(out)))
+        if not _optional_str(out, "callId", "messages[%d].toolOutputs[%d]" % (i, j)):
             raise InvalidInputError("messages[%d].toolOutputs[%d] has no callId." % (i, j))
-        output = out.get("output")
-        if not isinstance(output, str):
-            output = json.dumps(output)
+        output = _json_text(out.get("output"), "messages[%d].toolOutputs[%d].output" % (i, j), "null")
         result.append(Message(role="tool", parts=[output], tool_call_id=out["callId"]))
     return result
 
 
-def _check_tool_call(call, i, j):
-    fn = call.get("function") if isinstance(call, dict) else None
-    if not isinstance(fn, dict) or not fn.get("name"):
-        raise InvalidInputError("messages[%d].toolCalls[%d] has no function name." % (i, j))
+def _tool_call(call, i, j):
+    """A DSS tool call checked, its arguments as JSON text."""
+    where = "messages[%d].toolCalls[%d]" % (i, j)
+    if not isinstance(call, dict):
+        raise InvalidInputError("%s must be an object, got %s." % (where, _type(call)))
+    fn = call.get("function")
+    name = _optional_str(fn, "name", where + ".function") if isinstance(fn, dict) else None
+    if not name:
+        raise InvalidInputError("%s has no function name." % where)
+    return {"id": _optional_str(call, "id", where), "type": "function",
+            "function": {"name": name, "arguments": _json_text(fn.get("arguments"), where + ".function.arguments",
+                                                               "{}")}}
+
+
+def _json_text(value, where, none):
+    """``value`` as text: a string as is, ``None`` as ``none``, anything else as JSON."""
+    if value is None:
+        return none
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        raise InvalidInputError("%s cannot be written as JSON." % where) from None
 
 
 def to_openai_messages(messages, allow_images=True):
@@ -155,11 +205,7 @@ def to_openai_messages(messages, allow_images=True):
             content = m.text
         msg = {"role": m.role, "content": content}
         if m.tool_calls:
-            msg["tool_calls"] = [
-                {"id": c.get("id"), "type": "function",
-                 "function": {"name": c["function"]["name"], "arguments": _arguments(c["function"].get("arguments"))}}
-                for c in m.tool_calls
-            ]
+            msg["tool_calls"] = [dict(c, function=dict(c["function"])) for c in m.tool_calls]
             if not content:
                 msg["content"] = None
         out.append(msg)
@@ -180,17 +226,9 @@ def to_text_turns(messages):
         text = m.text
         for c in m.tool_calls:
             text += "%sCalling tool %s with %s" % ("\n" if text else "", c["function"]["name"],
-                                                   _arguments(c["function"].get("arguments")))
+                                                   c["function"]["arguments"])
         turns.append((m.role, text))
     return turns
-
-
-def _arguments(arguments):
-    if arguments is None:
-        return "{}"
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(arguments)
 
 
 def last_user_text(messages: List[Message]):

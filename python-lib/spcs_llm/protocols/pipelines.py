@@ -19,10 +19,13 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
+from .. import json_codec
 from ..errors import InvalidInputError, MalformedResponseError
 from ..urls import method_path
+from .answer_checks import expect_list, expect_object, parses_answer
 from .base import ChatProtocol, Completion
 from .dss_messages import Image
+from .dss_settings import parse_call_settings
 from .registry_rows import decode_rows, encode_rows, maybe_json
 
 
@@ -53,11 +56,30 @@ def _json_message(text):
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            value = json.loads(stripped)
+            value = json_codec.loads(stripped)
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
     return None
+
+
+def _given_text(given, key, task):
+    """Field ``key`` of a JSON user message, which must be text (absent: None)."""
+    value = given.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError("%s: the message's JSON field '%s' must be text, got %s."
+                                % (task, key, "null" if value is None else type(value).__name__))
+    return value
+
+
+def _labels(value, task):
+    """Candidate labels: a list of texts, or one text of comma-separated labels (as the pipeline takes them)."""
+    if isinstance(value, str):
+        value = [label.strip() for label in value.split(",") if label.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(label, str) for label in value):
+        raise InvalidInputError("%s: 'candidate_labels' must be a list of texts, got %s."
+                                % (task, type(value).__name__))
+    return list(value)
 
 
 def _text_only(messages, task):
@@ -72,7 +94,7 @@ def _single(column, task):
         text = _last_user(messages).text
         given = _json_message(text)
         if given is not None and column in given:
-            return {column: given[column]}
+            return {column: _given_text(given, column, task)}
         return {column: text}
     return build
 
@@ -81,8 +103,8 @@ def _question_answering(messages, labels):
     _text_only(messages, "question-answering")
     text = _last_user(messages).text
     given = _json_message(text) or {}
-    question = given.get("question", text if not given else None)
-    context = given.get("context") or _system(messages)
+    question = _given_text(given, "question", "question-answering") if given else text
+    context = _given_text(given, "context", "question-answering") or _system(messages)
     if not question or not context:
         raise InvalidInputError(
             "question-answering needs a question and a context: put the context in a system message and ask the "
@@ -94,8 +116,8 @@ def _zero_shot(messages, labels):
     _text_only(messages, "zero-shot-classification")
     text = _last_user(messages).text
     given = _json_message(text) or {}
-    sequences = given.get("sequences", text if not given else None)
-    candidates = given.get("candidate_labels") or list(labels or [])
+    sequences = _given_text(given, "sequences", "zero-shot-classification") if given else text
+    candidates = _labels(given.get("candidate_labels") or list(labels or []), "zero-shot-classification")
     if not sequences or not candidates:
         raise InvalidInputError(
             "zero-shot-classification needs candidate labels: set 'candidateLabels' (comma-separated) on the model, "
@@ -107,11 +129,11 @@ def _table_question_answering(messages, labels):
     _text_only(messages, "table-question-answering")
     text = _last_user(messages).text
     given = _json_message(text) or {}
-    query = given.get("query", text if not given else None)
+    query = _given_text(given, "query", "table-question-answering") if given else text
     table = given.get("table")
     if table is None and _system(messages):
         try:
-            table = json.loads(_system(messages))
+            table = json_codec.loads(_system(messages))
         except ValueError:
             raise InvalidInputError("table-question-answering: the system message must be the table as JSON "
                                     "({\"column\": [values], ...}).") from None
@@ -119,7 +141,10 @@ def _table_question_answering(messages, labels):
         raise InvalidInputError(
             "table-question-answering needs a query and a table: put the table as JSON ({\"column\": [values]}) in "
             "a system message and the question in the user message, or send JSON {\"query\": ..., \"table\": {...}}.")
-    return {"query": query, "table": table if isinstance(table, str) else json.dumps(table)}
+    try:
+        return {"query": query, "table": json.dumps(table)}
+    except RecursionError:
+        raise InvalidInputError("table-question-answering: the table is nested too deeply.") from None
 
 
 def _text_classification(messages, labels):
@@ -127,8 +152,8 @@ def _text_classification(messages, labels):
     text = _last_user(messages).text
     given = _json_message(text)
     if given is not None and "text" in given:
-        row = {"text": given["text"]}
-        if given.get("text_pair"):
+        row = {"text": _given_text(given, "text", "text-classification")}
+        if _given_text(given, "text_pair", "text-classification"):
             row["text_pair"] = given["text_pair"]
         return row
     return {"text": text}
@@ -149,7 +174,7 @@ def _zero_shot_image(messages, labels):
                                 "URL (IMAGE_URI): send the image inline (IMAGE_INLINE) instead. The plugin does not "
                                 "fetch URLs.")
     given = _json_message(message.text) or {}
-    candidates = given.get("candidate_labels") or list(labels or [])
+    candidates = _labels(given.get("candidate_labels") or list(labels or []), "zero-shot-image-classification")
     if not candidates and message.text.strip() and not given:
         candidates = [c.strip() for c in message.text.split(",") if c.strip()]
     if not candidates:
@@ -177,7 +202,11 @@ def _as_json(value):
 
 
 def _pick(items, keys):
-    return [{k: item.get(k) for k in keys if k in item} for item in items]
+    picked = []
+    for i, item in enumerate(expect_list(items, "The pipeline answer")):
+        item = expect_object(item, "The pipeline answer's item %d" % i)
+        picked.append({k: item[k] for k in keys if k in item})
+    return picked
 
 
 def _render_fill_mask(row):
@@ -213,7 +242,8 @@ def _render_table_question_answering(row):
 
 
 def _render_zero_shot(row):
-    labels, scores = _column("labels")(row), _column("scores")(row)
+    labels = expect_list(_column("labels")(row), "The classification answer's labels")
+    scores = expect_list(_column("scores")(row), "The classification answer's scores")
     return _as_json([{"label": label, "score": score} for label, score in zip(labels, scores)])
 
 
@@ -255,8 +285,11 @@ class PipelineTaskProtocol(ChatProtocol):
         self.candidate_labels = tuple(candidate_labels or ())
 
     def chat_request(self, messages, settings):
+        # A pipeline task takes no sampling settings, but a malformed one is refused in every mode.
+        parse_call_settings(settings)
         return self.path, encode_rows([self.task.build(messages, self.candidate_labels)])
 
+    @parses_answer
     def parse_chat(self, payload, request=None):
         row = decode_rows(payload, 1)[0]
         return Completion(text=self.task.render(row), finish_reason="STOP")

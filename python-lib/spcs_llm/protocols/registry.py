@@ -4,17 +4,20 @@ Each method is at ``/<method>`` with ``_`` turned into ``-``; bodies use the row
 """
 
 import logging
-import math
 
 from ..errors import MalformedResponseError
 from ..urls import method_path
 from . import prompt_formats
+from .answer_checks import float_vector, optional_str, parses_answer
 from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings
 from .dss_messages import to_openai_messages, to_text_turns
-from .openai_compat import output_token_limit, parse_chat_completion
+from .dss_settings import parse_call_settings
+from .openai_compat import parse_chat_completion
 from .registry_rows import column, decode_rows, encode_rows, maybe_json
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_COMPLETION_TOKENS = 1024
 
 
 class LegacyTextGenerationProtocol(ChatProtocol, EmbeddingProtocol):
@@ -30,19 +33,20 @@ class LegacyTextGenerationProtocol(ChatProtocol, EmbeddingProtocol):
         self.format = prompt_formats.formatter_for(mode, chat_template)
 
     def chat_request(self, messages, settings):
+        ignored = parse_call_settings(settings).given()
         prompt = self.format(to_text_turns(messages))
-        ignored = sorted(k for k, v in (settings or {}).items() if v not in (None, [], {}))
         if ignored:
             logger.debug("Settings %s cannot be sent to a text-generation pipeline service", ignored)
         return self.path, encode_rows([{"inputs": prompt}])
 
+    @parses_answer
     def parse_chat(self, payload, request=None):
         prompt = request["data"][0][1]["inputs"] if request else None
         out = maybe_json(column(decode_rows(payload, 1)[0], "outputs"))
         if isinstance(out, list) and out and isinstance(out[0], list):
             out = out[0]  # num_return_sequences > 1 nests one level deeper
         if isinstance(out, list) and out and isinstance(out[0], dict):
-            text = out[0].get("generated_text", "")
+            text = optional_str(out[0].get("generated_text"), "The text-generation answer's generated_text") or ""
         elif isinstance(out, str):
             text = out
         else:
@@ -54,6 +58,7 @@ class LegacyTextGenerationProtocol(ChatProtocol, EmbeddingProtocol):
     def embed_request(self, texts):
         return self.path, encode_rows([{"inputs": t} for t in texts])
 
+    @parses_answer
     def parse_embeddings(self, payload, count):
         vectors = [_vector(maybe_json(column(row, "outputs"))) for row in decode_rows(payload, count)]
         return Embeddings(vectors)
@@ -68,22 +73,25 @@ class RegistryOpenAIChatProtocol(ChatProtocol):
         self.path = method_path(method or "__call__")
 
     def chat_request(self, messages, settings):
-        settings = settings or {}
-        if settings.get("tools"):
+        call = parse_call_settings(settings)
+        if call.tools:
             logger.debug("The OpenAI chat signature has no tools column; tools are not sent")
+        # Every column of the signature must be given: unset settings take the signature's defaults
+        # (and "no limit" on output tokens becomes its default limit).
         row = {
             "messages": to_openai_messages(messages, allow_images=True),
-            "temperature": _float_or(settings.get("temperature"), 1.0),
-            "max_completion_tokens": output_token_limit(settings) or 1024,  # the column is required
-            "stop": list(settings.get("stopSequences") or []),
+            "temperature": _float_or(call.temperature, 1.0),
+            "max_completion_tokens": call.max_output_tokens or DEFAULT_MAX_COMPLETION_TOKENS,
+            "stop": list(call.stop_sequences),
             "n": 1,
             "stream": False,
-            "top_p": _float_or(settings.get("topP"), 1.0),
-            "frequency_penalty": _float_or(settings.get("frequencyPenalty"), 0.0),
-            "presence_penalty": _float_or(settings.get("presencePenalty"), 0.0),
+            "top_p": _float_or(call.top_p, 1.0),
+            "frequency_penalty": _float_or(call.frequency_penalty, 0.0),
+            "presence_penalty": _float_or(call.presence_penalty, 0.0),
         }
         return self.path, encode_rows([row])
 
+    @parses_answer
     def parse_chat(self, payload, request=None):
         row = decode_rows(payload, 1)[0]
         if not isinstance(row, dict):
@@ -106,6 +114,7 @@ class SentenceTransformersProtocol(EmbeddingProtocol):
     def embed_request(self, texts):
         return self.path, encode_rows([{"sentence": t} for t in texts])
 
+    @parses_answer
     def parse_embeddings(self, payload, count):
         vectors = [_vector(maybe_json(column(row, "output"))) for row in decode_rows(payload, count)]
         return Embeddings(vectors)
@@ -114,15 +123,7 @@ class SentenceTransformersProtocol(EmbeddingProtocol):
 def _vector(value):
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
         value = value[0]
-    if not isinstance(value, list) or not value:
-        raise MalformedResponseError("An embedding in the registry answer is not a list of numbers.")
-    try:
-        vector = [float(x) for x in value]
-    except (TypeError, ValueError):
-        raise MalformedResponseError("An embedding in the registry answer holds non-numbers.") from None
-    if not all(math.isfinite(x) for x in vector):
-        raise MalformedResponseError("An embedding in the registry answer holds NaN or infinity.")
-    return vector
+    return float_vector(value, "An embedding in the registry answer")
 
 
 def _float_or(value, default):

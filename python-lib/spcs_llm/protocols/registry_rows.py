@@ -1,7 +1,6 @@
 """The Model Registry / service function row format: ``{"data": [[index, {...}], ...]}``."""
 
-import json
-
+from .. import json_codec
 from ..errors import MalformedResponseError
 
 
@@ -12,13 +11,12 @@ def encode_rows(rows):
 
 def decode_rows(payload, count):
     """The output dicts of a row-format answer, in row order; checks every row came back once."""
-    try:
-        data = payload["data"]
-    except (KeyError, TypeError):
-        raise MalformedResponseError("The registry answer has no 'data' rows.") from None
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise MalformedResponseError("The registry answer has no 'data' rows.")
     rows = [None] * count
     for item in data:
-        if not isinstance(item, (list, tuple)) or len(item) < 2 or not isinstance(item[0], int):
+        if not isinstance(item, (list, tuple)) or len(item) < 2 or type(item[0]) is not int:  # bool is no index
             raise MalformedResponseError("A registry answer row is not [index, value].")
         index, value = item[0], item[1]
         if not 0 <= index < count or rows[index] is not None:
@@ -49,7 +47,7 @@ def maybe_json(value):
     """Decode ``value`` if it is a JSON string (pipelines often return JSON text)."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except ValueError:
+            return json_codec.loads(value)
+        except ValueError:  # also JSON nested too deeply to decode: it stays text
             return value
     return value

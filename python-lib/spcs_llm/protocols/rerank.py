@@ -20,6 +20,7 @@ import re
 
 from ..errors import InvalidInputError, MalformedResponseError, PayloadTooLargeError, RequestRejectedError
 from ..urls import method_path
+from .answer_checks import parses_answer
 from .base import Ranking, RerankProtocol
 from .registry_rows import decode_rows, encode_rows, maybe_json
 
@@ -80,6 +81,7 @@ class OpenAIRerankProtocol(RerankProtocol):
             body["model"] = self.model_name
         return self.rerank_path, body
 
+    @parses_answer
     def parse_rerank(self, payload, count):
         results = payload.get("results") if isinstance(payload, dict) else None
         scores = scores_from_results(results, count, ("relevance_score", "score"), "results[].relevance_score")
@@ -95,6 +97,7 @@ class TEIRerankProtocol(RerankProtocol):
     def rerank_request(self, query, documents):
         return self.rerank_path, {"query": query, "texts": list(documents)}
 
+    @parses_answer
     def parse_rerank(self, payload, count):
         # TEI reports its token count in an x-compute-tokens header only: the caller estimates.
         return Ranking(scores_from_results(payload, count, ("score",), "[].score"))
@@ -111,6 +114,7 @@ class CrossEncoderProtocol(RerankProtocol):
     def rerank_request(self, query, documents):
         return self.path, encode_rows([{"text": query, "text_pair": d} for d in documents])
 
+    @parses_answer
     def parse_rerank(self, payload, count):
         return Ranking([_row_score(row) for row in decode_rows(payload, count)])
 
