@@ -5,7 +5,7 @@ requests (one inference worker, the Model Registry default on GPU); on one that 
 requests in parallel it only adds latency. Which kind a service is, and whether it has
 changed since (scaled out, another tenant), shows in its latencies:
 
-    latency ~ base + per_request * (other requests in flight at send) + per_text * (texts)
+    latency ~ base + per_request * (other requests in flight during it) + per_text * (texts)
 
 ``LatencyFit`` fits these three figures online, forgetting old samples. With ``C`` one-text
 callers at once, sending each alone costs each of them about
@@ -81,7 +81,7 @@ class LatencyFit:
         self.fit = Fit(0.0, 0.0, 0.0)
 
     def add(self, in_flight, texts, seconds):
-        """One answered request: others in flight when it was sent, its texts, its latency."""
+        """One answered request: others in flight at some moment of it, its texts, its latency."""
         fit = self.fit
         self.samples += 1
         self.typical += (seconds - self.typical) / min(self.samples, MEMORY)
@@ -174,7 +174,9 @@ class HoldPolicy:
         self.probes += 1
         return True
 
+
 def _surprising(fit, in_flight, texts, seconds):
+    """Whether this request's latency says the fit may be out of date (see SURPRISE)."""
     alone = fit.shared(texts)
     if in_flight == 0:
         return abs(seconds - alone) > SURPRISE * max(alone, 1e-3)
