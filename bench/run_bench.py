@@ -4,8 +4,10 @@ The stand-in runs in its own process with a fixed service time (20 ms per reques
 1 ms per embedded text; chat: 100 ms to the first token, 5 ms between tokens), so the
 limit is known. It serves every request at once, as the issue describes; a second
 embedding service, ``openai-limited``, has one worker, like a GPU Model Registry service,
-so requests queue there. Results go to bench/results.json and are printed as a table,
-then the issue's targets with what was measured.
+so requests queue there; ``openai-switching`` changes kind during a run (bench/scenarios.py,
+with the async and long runs). One-text calls run with ``coalesceWaitMs`` automatic (the
+default). Results go to bench/results.json and are printed as a table, then the issue's
+targets with what was measured.
 """
 
 import json
@@ -28,12 +30,14 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "devtools"))
 
 from dss_harness import generate_keypair, make_llm, make_model, new_query, new_trace  # noqa: E402
+import scenarios  # noqa: E402
 
 LATENCY, PER_ITEM, TTFT, TOKEN_DELAY = 0.020, 0.001, 0.100, 0.005
 TEXTS, BATCH, THREADS = 5000, 64, 16
 CHATS, CHAT_THREADS = 500, 16
 PREDECESSOR_SAMPLE = 300
 GPU_UNCOALESCED_SAMPLE = 500  # one request per text queued behind one worker: ~46 texts/s
+ONE_TEXT_SAMPLE = 1600  # one-text runs take turns with a bare client (ROUNDS each), so contention hits all alike
 STREAMS = 30
 ROUNDS = 5  # the short batched runs take turns this many times; each keeps its median round
 LIMITED_WORKERS = 1  # the GPU-like service: one inference worker, the GPU default
@@ -44,7 +48,7 @@ def start_standin(public_key_file):
     proc = subprocess.Popen(
         [sys.executable, "-m", "spcs_standin", "--latency", str(LATENCY), "--per-item", str(PER_ITEM),
          "--ttft", str(TTFT), "--token-delay", str(TOKEN_DELAY), "--public-key", public_key_file,
-         "--limited-workers", str(LIMITED_WORKERS), "--info-file", info],
+         "--limited-workers", str(LIMITED_WORKERS), "--switching", "--info-file", info],
         cwd=os.path.join(ROOT, "standin"), stdout=subprocess.DEVNULL)
     for _ in range(600):
         if os.path.exists(info) and os.path.getsize(info):
@@ -75,13 +79,13 @@ def main():
         f.write(public)
     proc, info = start_standin(key_file)
     try:
-        return run(info, private)
+        return run(info, private, proc)
     finally:
         proc.terminate()
         proc.wait(10)
 
 
-def run(info, private):
+def run(info, private, proc):
     url = info["services"]["openai"]
     auth = {"authMode": "KEYPAIR_JWT", "snowflakeAccountUrl": info["account_url"],
             "keypair": {"account": info["account"], "user": info["user"], "privateKey": private}}
@@ -116,6 +120,20 @@ def run(info, private):
             return model.process({"text": t}, {}, new_trace())["embedding"]
         with ThreadPoolExecutor(THREADS) as pool:
             return sum(1 for _ in pool.map(one, sample))
+
+    def bare_one_per_call(sample=texts):
+        def one(t):
+            return orjson.loads(session.post(url + "/v1/embeddings", data=orjson.dumps({"input": [t]})).content)
+        with ThreadPoolExecutor(THREADS) as pool:
+            return sum(1 for _ in pool.map(one, sample))
+
+    def bare_rounds(sample):
+        # The best any client can do for one-text callers on one worker: one request of
+        # THREADS texts at a time, back to back.
+        for i in range(0, len(sample), THREADS):
+            orjson.loads(session.post(info["services"]["openai-limited"] + "/v1/embeddings",
+                                      data=orjson.dumps({"input": sample[i:i + THREADS]})).content)
+        return len(sample)
 
     def predecessor():
         for t in texts[:PREDECESSOR_SAMPLE]:
@@ -154,15 +172,19 @@ def run(info, private):
                       ("embed_bare_batched", lambda: bare_batched(lambda r: r.json()), None),
                       ("embed_bare_batched_orjson", lambda: bare_batched(lambda r: orjson.loads(r.content)), None)],
                      calls=len(chunks))
-    measure("embed_plugin_one_per_call_coalesced", lambda: plugin_one_per_call(embed), embed)
     no_wait = embedder("openai", coalesceWaitMs=0)
-    measure("embed_plugin_one_per_call_no_wait", lambda: plugin_one_per_call(no_wait), no_wait)
+    sample = texts[:ONE_TEXT_SAMPLE]
+    measure_in_turns([("embed_plugin_one_per_call_coalesced", lambda: plugin_one_per_call(embed, sample), embed),
+                      ("embed_plugin_one_per_call_no_wait", lambda: plugin_one_per_call(no_wait, sample), no_wait),
+                      # what this machine leaves any client with one-text callers
+                      ("embed_bare_one_per_call", lambda: bare_one_per_call(sample), None)])
     measure("embed_predecessor_way", predecessor)
 
     # A GPU-like service: one inference worker, so requests queue and only shared ones help.
     gpu = embedder("openai-limited")
     measure("gpu_plugin_batched", lambda: plugin_batched(gpu), gpu, calls=len(chunks))
-    measure("gpu_plugin_one_per_call_coalesced", lambda: plugin_one_per_call(gpu), gpu)
+    measure_in_turns([("gpu_plugin_one_per_call_coalesced", lambda: plugin_one_per_call(gpu, sample), gpu),
+                      ("gpu_bare_rounds", lambda: bare_rounds(sample), None)])
     gpu_off = embedder("openai-limited", coalesceEmbeddings=False)
     measure("gpu_plugin_one_per_call_uncoalesced", lambda: plugin_one_per_call(gpu_off, texts[:GPU_UNCOALESCED_SAMPLE]),
             gpu_off)
@@ -251,6 +273,7 @@ def run(info, private):
         "embed_one_per_call_no_wait_vs_ceiling": r["embed_plugin_one_per_call_no_wait"]["texts_per_s"] / ceiling,
         "gpu_one_per_call_coalesced_vs_batched": (r["gpu_plugin_one_per_call_coalesced"]["texts_per_s"]
                                                   / r["gpu_plugin_batched"]["texts_per_s"]),
+        "gpu_one_per_call_coalesced_vs_ceiling": r["gpu_plugin_one_per_call_coalesced"]["texts_per_s"] / gpu_ceiling,
         "gpu_one_per_call_coalesced_vs_uncoalesced": (r["gpu_plugin_one_per_call_coalesced"]["texts_per_s"]
                                                       / r["gpu_plugin_one_per_call_uncoalesced"]["texts_per_s"]),
         "embed_plugin_vs_predecessor": (r["embed_plugin_batched"]["texts_per_s"]
@@ -276,6 +299,23 @@ def run(info, private):
     results["setup"] = {"latency_s": LATENCY, "per_item_s": PER_ITEM, "ttft_s": TTFT, "token_delay_s": TOKEN_DELAY,
                         "texts": TEXTS, "batch": BATCH, "threads": THREADS, "chats": CHATS}
     bench_rerank(info, auth, session, results)
+    # Issue 17: against the Little's-law ceiling of each kind of service, a service changing
+    # kind, async calls, and a long run.
+    results["targets"].extend([
+        _target("one text per call / ceiling, parallel service, automatic wait",
+                q["embed_one_per_call_coalesced_vs_ceiling"], 0.9),
+        _target("one text per call / ceiling, one-worker service, automatic wait",
+                q["gpu_one_per_call_coalesced_vs_ceiling"], 0.9)])
+    results["decisions"] = {"parallel_holding": embed.client.batcher.holding,
+                            "one_worker_holding": gpu.client.batcher.holding}
+    results["extra_rows"] = []
+    for scenario in (lambda: scenarios.one_text_calls_while_switching(info, auth, proc, THREADS, LATENCY, PER_ITEM,
+                                                                       results),
+                     lambda: scenarios.async_calls(info, auth, session, results),
+                     lambda: scenarios.long_run(info, auth, session, THREADS, results)):
+        rows, targets = scenario()
+        results["extra_rows"].extend(rows)
+        results["targets"].extend(_target(*t) for t in targets)
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     print_table(results)
@@ -345,15 +385,19 @@ def print_table(r):
         ("Embeddings, bare requests client, same batches and threads, orjson", tps("embed_bare_batched_orjson"),
          "plugin/bare = %.2f; %.2f ms CPU per call" % (q["embed_plugin_vs_bare_orjson"],
                                                        r["cpu_ms_per_call"]["embed_batched_bare_orjson_per_call"])),
-        ("Embeddings, plugin, one text per call, %d threads, coalescing (default)" % THREADS,
+        ("Embeddings, plugin, one text per call, %d threads, automatic wait (default)" % THREADS,
          tps("embed_plugin_one_per_call_coalesced"),
-         "%d requests; %.2f of the ceiling, %.2f of batched" % (
+         "%d requests; %.2f of the ceiling, %.2f of batched; held: %s" % (
              r["embed_plugin_one_per_call_coalesced"]["requests"], q["embed_one_per_call_coalesced_vs_ceiling"],
-             q["embed_one_per_call_coalesced_vs_batched"])),
+             q["embed_one_per_call_coalesced_vs_batched"], "yes" if r["decisions"]["parallel_holding"] else "no")),
         ("Embeddings, plugin, one text per call, %d threads, `coalesceWaitMs` = 0" % THREADS,
          tps("embed_plugin_one_per_call_no_wait"),
          "%d requests; %.2f of the ceiling" % (r["embed_plugin_one_per_call_no_wait"]["requests"],
                                               q["embed_one_per_call_no_wait_vs_ceiling"])),
+        ("Embeddings, bare requests client, one text per request, %d threads, orjson" % THREADS,
+         tps("embed_bare_one_per_call"), "%.2f of the ceiling: what this machine leaves any client; plugin/bare = %.2f"
+         % (r["embed_bare_one_per_call"]["texts_per_s"] / lim["one_text_calls_any_client_texts_per_s"],
+            r["embed_plugin_one_per_call_coalesced"]["texts_per_s"] / r["embed_bare_one_per_call"]["texts_per_s"])),
         ("Ceiling for %d one-text callers, any client: %d / (%g + %g) s" % (THREADS, THREADS, LATENCY, PER_ITEM),
          "%.0f texts/s" % lim["one_text_calls_any_client_texts_per_s"], ""),
         ("Embeddings, predecessor's way (1 text/request, sequential)",
@@ -362,13 +406,18 @@ def print_table(r):
         ("**GPU-like service: one worker, requests queue**", "", ""),
         ("Embeddings, plugin, %d calls of %d texts, %d threads" % (r["gpu_plugin_batched"]["calls"], BATCH, THREADS),
          tps("gpu_plugin_batched"), "service limit %.0f texts/s" % lim["gpu_batched_texts_per_s"]),
-        ("Embeddings, plugin, one text per call, %d threads, coalescing (default)" % THREADS,
+        ("Embeddings, plugin, one text per call, %d threads, automatic wait (default)" % THREADS,
          tps("gpu_plugin_one_per_call_coalesced"),
-         "%d requests; %.2f of batched" % (r["gpu_plugin_one_per_call_coalesced"]["requests"],
-                                           q["gpu_one_per_call_coalesced_vs_batched"])),
+         "%d requests; %.2f of the ceiling, %.2f of batched; held: %s" % (
+             r["gpu_plugin_one_per_call_coalesced"]["requests"], q["gpu_one_per_call_coalesced_vs_ceiling"],
+             q["gpu_one_per_call_coalesced_vs_batched"], "yes" if r["decisions"]["one_worker_holding"] else "no")),
         ("Embeddings, plugin, one text per call, %d threads, coalescing off (%d texts)" % (
             THREADS, GPU_UNCOALESCED_SAMPLE), tps("gpu_plugin_one_per_call_uncoalesced"),
          "coalescing = %.1fx" % q["gpu_one_per_call_coalesced_vs_uncoalesced"]),
+        ("Embeddings, bare requests client, one request of %d texts at a time, orjson" % THREADS,
+         tps("gpu_bare_rounds"), "%.2f of the ceiling: what this machine leaves any client; plugin/bare = %.2f" % (
+             r["gpu_bare_rounds"]["texts_per_s"] / lim["gpu_one_text_calls_any_client_texts_per_s"],
+             r["gpu_plugin_one_per_call_coalesced"]["texts_per_s"] / r["gpu_bare_rounds"]["texts_per_s"])),
         ("Ceiling for %d one-text callers, any client: %d / (%g + %d x %g) s" % (
             THREADS, THREADS, LATENCY, THREADS, PER_ITEM), "%.0f texts/s" % lim["gpu_one_text_calls_any_client_texts_per_s"],
          ""),
@@ -386,7 +435,7 @@ def print_table(r):
         ("Token exchanges", "%d" % r["token_exchanges"]["exchanges"],
          "%d models sharing %d token providers (one per key pair and ingress host)" % (
              r["token_exchanges"]["models"], r["token_exchanges"]["credentials"])),
-    ]
+    ] + [tuple(row) for row in r.get("extra_rows", [])]
     print("| measurement | result | comparison |\n|---|---|---|")
     for row in rows:
         print("| %s | %s | %s |" % row)

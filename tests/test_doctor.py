@@ -65,25 +65,31 @@ def test_standin_by_default():
     assert "checking the local stand-in" in out.getvalue()
 
 
-def serving(env, name, workers):
+def serving(env, name, workers, **config):
     service = Service(name, "openai", timing=Timing(latency=0.1, workers=workers))
     env.standin.add_service(service)
-    checks, fields = run_checks(env.config(name, "PAT"), capability="embedding")
+    checks, fields = run_checks(env.config(name, "PAT", **config), capability="embedding")
     check, = [c for c in checks if c.step == "serving"]
     return check, fields, service
 
 
-def test_serving_check_suggests_no_wait_for_a_service_that_serves_in_parallel(env):
+def test_serving_check_reports_a_service_that_serves_in_parallel(env):
     check, fields, service = serving(env, "parallel", workers=0)
     assert check.ok and "served in parallel" in check.detail, check.detail
-    assert fields["coalesceWaitMs"] == 0
+    assert "sent at once" in check.detail and "coalesceWaitMs" not in fields  # automatic already does it
     assert service.counters["max_in_flight"] >= 2  # the probe really sent requests at once
+
+
+def test_serving_check_suggests_automatic_instead_of_a_fixed_wait(env):
+    check, fields, _ = serving(env, "parallel", workers=0, coalesceWaitMs=20)
+    assert "fixed at 20 ms" in check.detail, check.detail
+    assert fields["coalesceWaitMs"] == "auto"
 
 
 def test_serving_check_keeps_the_wait_for_a_one_worker_service(env):
     check, fields, service = serving(env, "one-worker", workers=1)
     assert check.ok and "served one at a time" in check.detail, check.detail
-    assert "coalesceWaitMs" not in fields
+    assert "wait for company" in check.detail and "coalesceWaitMs" not in fields
     assert service.counters["max_serving"] == 1
 
 

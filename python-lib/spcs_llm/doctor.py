@@ -3,8 +3,8 @@
 Steps: settings, token exchange, ingress reachability and auth, which protocol the
 endpoint speaks, a test completion, embedding or ranking with its latency, for chat models a
 streamed answer (first-chunk latency, footer, chunks adding up), and for embeddings
-whether the service serves requests in parallel or one at a time (which decides the right
-``coalesceWaitMs``); then the exact DSS connection settings to enter. Secrets are read
+whether the service serves requests in parallel or one at a time (which the automatic
+``coalesceWaitMs`` works out from live traffic too); then the exact DSS connection settings to enter. Secrets are read
 from files or environment variables (never from the command line, where ``ps`` would show
 them) and are never printed.
 
@@ -175,12 +175,23 @@ def _streaming_check(model, plain_text, settings):
 
 
 def _serving_check(settings, transport):
-    """Whether one-text requests sent at once are served in parallel or queue, and the setting that fits.
+    """Whether one-text requests sent at once are served in parallel or queue, and what the model will do.
 
     Coalescing one-text calls pays off when the service queues requests (one inference
     worker, the Model Registry default on GPU); when it serves them in parallel, waiting
-    for company only adds latency.
+    for company only adds latency. With ``coalesceWaitMs`` automatic the model decides
+    this from its own traffic (``hold_policy``); a fixed wait is reported, and automatic
+    suggested instead.
     """
+    fixed = settings.coalesce_wait_seconds
+    suggested = {} if fixed is None else {"coalesceWaitMs": "auto"}
+
+    def advice(automatic_does):
+        if fixed is None:
+            return "With coalesceWaitMs automatic (as set), %s." % automatic_does
+        return ("coalesceWaitMs is fixed at %g ms; automatic (suggested below) would measure this from live traffic "
+                "and follow the service if it changes: %s." % (fixed * 1000, automatic_does))
+
     protocol = for_settings(settings)
     n = min(SERVING_PROBE, settings.transport.max_parallelism)
 
@@ -192,19 +203,19 @@ def _serving_check(settings, transport):
         list(pool.map(one, range(n)))  # opens the pooled connections and starts the threads, untimed
         alone = min(_timed(one, i) for i in range(2))
         if alone < QUICKEST_TO_JUDGE:
-            return Check("serving", True, "one request takes %.0f ms: too quick to tell whether requests queue. "
-                                          "Keep coalesceWaitMs (default 20 ms)." % (alone * 1000)), {}
+            return Check("serving", True, "one request takes %.0f ms: too quick to tell whether requests queue. %s"
+                         % (alone * 1000, advice("the model decides from the latencies it sees under load"))), \
+                suggested
         ratio = max(pool.map(lambda i: _timed(one, i), range(n))) / alone
     measured = "of %d one-text requests sent at once, the slowest took %.1fx as long as one alone (%.0f ms)" % (
         n, ratio, alone * 1000)
     if ratio <= 1.6:
-        return Check("serving", True, "%s: served in parallel. One-text calls are faster without a wait for "
-                                      "company: coalesceWaitMs 0 is suggested below." % measured), \
-            {"coalesceWaitMs": 0}
-    if ratio >= 0.6 * n:
-        return Check("serving", True, "%s: served one at a time. Keep coalesceWaitMs (default 20 ms) so one-text "
-                                      "calls share requests." % measured), {}
-    return Check("serving", True, "%s: a few served at a time. Keep coalesceWaitMs (default 20 ms)." % measured), {}
+        kind, does = "served in parallel", "one-text calls are sent at once, without a wait for company"
+    elif ratio >= 0.6 * n:
+        kind, does = "served one at a time", "one-text calls wait for company and share requests"
+    else:
+        kind, does = "a few served at a time", "one-text calls share requests when that is measured to pay"
+    return Check("serving", True, "%s: %s. %s" % (measured, kind, advice(does))), suggested
 
 
 def _timed(fn, *args):

@@ -6,15 +6,11 @@ and cost. Batching, fan-out and coalescing live in ``embedding_batcher``; this m
 one request per batch it is handed.
 """
 
-import logging
-
 from .client import ModelClient
 from .embedding_batcher import EmbeddingBatcher
-from .errors import InvalidInputError, PayloadTooLargeError
+from .errors import InvalidInputError
 from .modes import EMBEDDING
 from .tokens import count_or_estimate, estimate_tokens
-
-logger = logging.getLogger(__name__)
 
 
 class EmbeddingClient(ModelClient):
@@ -45,17 +41,9 @@ class EmbeddingClient(ModelClient):
         return self.batcher.embed(texts)
 
     def _embed_batch(self, texts):
-        """One request for ``texts``, halved and retried when the service says it is too large."""
+        """One request for ``texts`` (the batcher splits a batch the service finds too large)."""
         path, body = self.protocol.embed_request(texts)
-        try:
-            result = self.protocol.parse_embeddings(self.transport.post_json(path, body), len(texts))
-        except PayloadTooLargeError:
-            if len(texts) == 1:
-                raise
-            half = len(texts) // 2
-            logger.info("Batch of %d texts too large for the service; splitting it", len(texts))
-            left, right = self._embed_batch(texts[:half]), self._embed_batch(texts[half:])
-            return left[0] + right[0], left[1] + right[1], left[2] or right[2]
+        result = self.protocol.parse_embeddings(self.transport.post_json(path, body), len(texts))
         tokens, estimated = count_or_estimate(result.prompt_tokens, lambda: sum(estimate_tokens(t) for t in texts),
                                               texts)
         return result.vectors, tokens, estimated

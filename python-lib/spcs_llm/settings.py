@@ -80,7 +80,8 @@ class ModelSettings:
     embedding_batch_size: int = 64
     embedding_max_request_bytes: int = 4_000_000
     coalesce_embeddings: bool = True
-    coalesce_wait_seconds: float = 0.020  # longest a one-text call waits for others to share its request
+    # Longest a one-text call waits for others to share its request; None: automatic (hold_policy)
+    coalesce_wait_seconds: Optional[float] = None
     max_concurrent_requests: int = 8  # embedding requests in flight at once
     transport: TransportSettings = TransportSettings()
     costs: CostSettings = CostSettings()
@@ -159,7 +160,7 @@ def parse_settings(config, plugin_config=None):
         embedding_batch_size=_int(config, "embeddingBatchSize", 64, 1, 4096),
         embedding_max_request_bytes=_int(config, "embeddingMaxRequestBytes", 4_000_000, 1024, 1_000_000_000),
         coalesce_embeddings=_bool(config, "coalesceEmbeddings", True),
-        coalesce_wait_seconds=_float(config, "coalesceWaitMs", 20.0, 0, 1000) / 1000.0,
+        coalesce_wait_seconds=_coalesce_wait(config),
         max_concurrent_requests=_int(config, "maxConcurrentRequests", 0, 0, MAX_PARALLELISM_LIMIT)
         or transport.max_parallelism,
         transport=transport,
@@ -271,6 +272,20 @@ def _int(config, name, default, low, high):
 
 def _float(config, name, default, low, high):
     return _number(config, name, default, float, low, high, "a number")
+
+
+def _coalesce_wait(config):
+    """``coalesceWaitMs`` in seconds, or None for "auto" (empty): decided from the service's latencies."""
+    raw = config.get("coalesceWaitMs")
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "auto")):
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = float(raw.strip())
+        except ValueError:
+            raise ConfigError("coalesceWaitMs", "must be 'auto' (or empty) or a number of milliseconds from 0 to "
+                                                "1000, got %r." % raw) from None
+    return _float({"coalesceWaitMs": raw}, "coalesceWaitMs", None, 0, 1000) / 1000.0
 
 
 def _bool(config, name, default):

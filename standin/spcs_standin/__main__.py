@@ -28,6 +28,10 @@ def main(argv=None):
     p.add_argument("--limited-workers", type=int, default=0,
                    help="also serve 'openai-limited', an OpenAI-compatible service that serves this many "
                         "non-streaming requests at a time, as a GPU inference server with that many workers does")
+    p.add_argument("--switching", action="store_true",
+                   help="also serve 'openai-switching', an OpenAI-compatible service that starts serving every "
+                        "request at once and switches between that and one worker at each SIGUSR1 (a service "
+                        "scaled in or out while it runs)")
     p.add_argument("--session-lifetime", type=float, default=3600.0)
     p.add_argument("--transient-rate", type=float, default=0.0, help="share of requests given a transient fault")
     p.add_argument("--info-file", help="write the URLs and credentials here as JSON")
@@ -43,6 +47,10 @@ def main(argv=None):
     if args.limited_workers:
         standin.add_service(Service("openai-limited", "openai", embedder=args.embedder,
                                     timing=Timing(workers=args.limited_workers, **timing)))
+    if args.switching:
+        switching = standin.add_service(Service("openai-switching", "openai", embedder=args.embedder,
+                                                timing=Timing(**timing)))
+        signal.signal(signal.SIGUSR1, lambda *_: switching.set_workers(0 if switching.timing.workers else 1))
     standin.start()
     info = {"account_url": standin.account_url, "account": account.name,
             "services": {name: standin.url(name) for name in standin.services},

@@ -153,6 +153,15 @@ class Service:
         }[self.kind]
         return handler(rows)
 
+    def set_workers(self, workers):
+        """Serve this many requests at once from now on (0: no limit), as a service scaled out or in does.
+
+        Requests already queued finish under the old limit.
+        """
+        with self._lock:
+            self.timing.workers = workers
+            self._workers = threading.Semaphore(workers) if workers else None
+
     def embedding_batch_too_large(self, count):
         return self.faults.max_batch and count > self.faults.max_batch
 
@@ -169,8 +178,9 @@ class Service:
 
     def _sleep(self, items=0):
         delay = self.timing.latency + self.timing.per_item * items
-        if self._workers is not None:
-            with self._workers:  # queued behind the requests being served
+        workers = self._workers  # the limit when the request arrived (set_workers may change it)
+        if workers is not None:
+            with workers:  # queued behind the requests being served
                 self._count_serving(1)
                 try:
                     time.sleep(delay)
