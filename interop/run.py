@@ -51,32 +51,47 @@ TOTAL_TIMEOUT = 1800  # the whole run stops by itself after this many seconds
 
 
 class Table:
-    """Rows of (server, feature, ok, detail)."""
+    """Rows of (server, feature, outcome, detail); outcome is "pass", "fail" or, for a
+    measurement, "met" or "below" its target."""
+
+    LABELS = {"pass": "✅ pass", "fail": "❌ fail", "met": "✅ target met", "below": "⚠ below target"}
 
     def __init__(self):
         self.rows = []
 
     def check(self, server, feature, fn):
         """Run ``fn`` (returns (ok, detail)); an exception is a failed row naming it."""
+        self._run(server, feature, fn, ("pass", "fail"))
+
+    def measure(self, server, feature, fn):
+        """Like ``check`` for a speed figure: a missed target is reported, not failed.
+
+        Throughput depends on what else the machine runs (a benchmark, not a test); only an
+        error fails the row.
+        """
+        self._run(server, feature, fn, ("met", "below"))
+
+    def _run(self, server, feature, fn, outcomes):
         t0 = time.monotonic()
         try:
             ok, detail = fn()
+            outcome = outcomes[0] if ok else outcomes[1]
         except Exception as exc:  # a row fails with the plugin's own message
-            ok, detail = False, "%s: %s" % (type(exc).__name__, str(exc)[:160])
+            outcome, detail = "fail", "%s: %s" % (type(exc).__name__, str(exc)[:160])
         seconds = time.monotonic() - t0
-        self.rows.append((server, feature, bool(ok), detail))
-        print("  %s %-34s %s  (%.1f s)" % ("PASS" if ok else "FAIL", feature, detail, seconds), flush=True)
+        self.rows.append((server, feature, outcome, detail))
+        print("  %-6s %-34s %s  (%.1f s)" % (outcome.upper(), feature, detail, seconds), flush=True)
 
     def markdown(self):
         lines = ["| server | feature | result | detail |", "|---|---|---|---|"]
-        for server, feature, ok, detail in self.rows:
-            lines.append("| %s | %s | %s | %s |" % (server, feature, "✅ pass" if ok else "❌ fail",
+        for server, feature, outcome, detail in self.rows:
+            lines.append("| %s | %s | %s | %s |" % (server, feature, self.LABELS[outcome],
                                                    detail.replace("|", "\\|")))
         return "\n".join(lines)
 
     @property
     def failed(self):
-        return [r for r in self.rows if not r[2]]
+        return [r for r in self.rows if r[2] == "fail"]
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -220,7 +235,7 @@ def run_infinity(table, reference, texts, minilm_dir):
         table.check(name, "batch over the server's limit", batch_limit)
         table.check(name, "limit remembered", limit_remembered)
         table.check(name, "token counts", token_counts)
-        table.check(name, "throughput vs bare client", lambda: embedding_throughput(model, server, texts))
+        table.measure(name, "throughput vs bare client", lambda: embedding_throughput(model, server, texts))
 
 
 def refusals(server):
@@ -423,7 +438,7 @@ def run_transformers(table, tiny_dir):
         table.check(name, "tool result round trip", tool_round_trip)
         table.check(name, "unknown parameter (topK)", unknown_param)
         table.check(name, "doctor", doctor)
-        table.check(name, "throughput vs bare client", lambda: chat_throughput(model, server, tiny_dir))
+        table.measure(name, "throughput vs bare client", lambda: chat_throughput(model, server, tiny_dir))
 
 
 def chat_throughput(model, server, tiny_dir):
@@ -562,7 +577,9 @@ def main(argv=None):
     if table.failed:
         print("%d of %d rows failed." % (len(table.failed), len(table.rows)))
         return 1
-    print("All %d rows passed." % len(table.rows))
+    below = [r for r in table.rows if r[2] == "below"]
+    print("All %d rows passed%s." % (len(table.rows), " (%d speed figures below target: see above)" % len(below)
+                                     if below else ""))
     return 0
 
 

@@ -297,6 +297,26 @@ def test_a_batch_refused_for_its_size_is_split_and_the_size_that_worked_is_kept(
     assert b.embed(["0", "1"])[0] == [[0.0], [1.0]] and log[-1] == 2
 
 
+def test_one_over_long_text_does_not_bring_the_batch_size_down():
+    # A service refusing a request that holds one text it cannot take (413, or "input too
+    # long"): the split ends in that text's own refusal, and later batches keep their size.
+    log = []
+
+    def send(texts):
+        log.append(len(texts))
+        if "too long" in texts:
+            raise PayloadTooLargeError("The service rejected the request as too large (HTTP 413).", 413)
+        return [[1.0] for _ in texts], len(texts), False
+
+    b = EmbeddingBatcher(send, max_items=16, max_bytes=10 ** 6, max_requests=1, coalesce=False)
+    with pytest.raises(PayloadTooLargeError):
+        b.embed(["ok %d" % i for i in range(15)] + ["too long"])
+    assert log == [16, 8, 8, 4, 4, 2, 2, 1, 1]  # halved down to the one text, which alone fails
+    assert b.max_items == 16
+    del log[:]
+    assert len(b.embed(["ok %d" % i for i in range(16)])[0]) == 16 and log == [16]
+
+
 def test_one_text_too_large_fails_without_a_retry():
     log = []
     b = EmbeddingBatcher(_service_taking_at_most(0, log), max_items=16, max_bytes=10 ** 6, max_requests=2)

@@ -11,11 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dss  # noqa: F401  (puts python-lib on the path)
-from spcs_llm.errors import (ConfigError, InvalidInputError, MalformedResponseError, PayloadTooLargeError,
-                             RequestRejectedError)
+from spcs_llm.errors import ConfigError, InvalidInputError, MalformedResponseError
 from spcs_llm.protocols.custom import CustomProtocol, parse_custom_settings
-from spcs_llm.protocols.rerank import (CrossEncoderProtocol, OpenAIRerankProtocol, TEIRerankProtocol, parts_text,
-                                       refused_as_too_large)
+from spcs_llm.protocols.rerank import CrossEncoderProtocol, OpenAIRerankProtocol, TEIRerankProtocol, parts_text
+from spcs_llm.transport import is_size_refusal
 
 DOCS = ["aspirin for chest pain", "insulin for diabetes", "splint for a fracture"]
 
@@ -87,11 +86,11 @@ def test_any_order_of_results_gives_the_same_scores(scores, rnd):
 
 
 def test_refusals_that_splitting_cures():
-    assert refused_as_too_large(PayloadTooLargeError("HTTP 413: batch size 50 > maximum allowed batch size 32", 413))
-    assert refused_as_too_large(RequestRejectedError(
-        "The service rejected the request (HTTP 422: List should have at most 16 items after validation)", 422))
-    assert not refused_as_too_large(RequestRejectedError("HTTP 422: 'query' must be a string", 422))
-    assert not refused_as_too_large(RequestRejectedError("HTTP 403: forbidden, at most once", 403))
+    # The transport turns these into PayloadTooLargeError, which the reranking client splits.
+    assert is_size_refusal(413, "batch size 50 > maximum allowed batch size 32")
+    assert is_size_refusal(422, "List should have at most 16 items after validation")
+    assert not is_size_refusal(422, "'query' must be a string")
+    assert not is_size_refusal(403, "forbidden, at most once")
 
 
 def test_parts_are_joined_and_a_text_less_query_is_named():

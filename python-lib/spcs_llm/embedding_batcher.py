@@ -231,13 +231,17 @@ class EmbeddingBatcher:
             with self._lock:
                 self._in_flight.discard(flight)
         if result is None:
+            logger.info("The service refused a request of %d texts as too large; splitting it", len(texts))
+            half = len(texts) // 2
+            merged = _merge([self._send_in_slot(texts[:half]), self._send_in_slot(texts[half:])])
+            # Learnt only once both halves went through: when one text is too long on its own,
+            # the split ends in that text's refusal, which says nothing about batch sizes (else
+            # one over-long text would bring every later request down to one text).
             with self._lock:
                 self.size_limit.refuse(len(texts))
                 limit = self.size_limit.value
-            logger.info("The service refused a request of %d texts as too large; splitting it (at most %d texts "
-                        "per request from now on)", len(texts), limit)
-            half = len(texts) // 2
-            return _merge([self._send_in_slot(texts[:half]), self._send_in_slot(texts[half:])])
+            logger.info("At most %d texts per request from now on", limit)
+            return merged
         seconds = self._clock() - started
         with self._lock:
             self.size_limit.accept(len(texts))

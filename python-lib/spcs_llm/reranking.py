@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .client import ModelClient
 from .embedding_batcher import _merge, plan_batches  # a piece's scores merge as a batch's vectors do
-from .errors import InvalidInputError, RequestRejectedError
+from .errors import InvalidInputError, PayloadTooLargeError
 from .modes import RERANKING
-from .protocols.rerank import document_text, parts_text, refused_as_too_large
+from .protocols.rerank import document_text, parts_text
 from .tokens import count_or_estimate, estimate_tokens
 
 logger = logging.getLogger(__name__)
@@ -91,8 +91,8 @@ class RerankingClient(ModelClient):
         path, body = self.protocol.rerank_request(query, documents)
         try:
             ranking = self.protocol.parse_rerank(self.transport.post_json(path, body), len(documents))
-        except RequestRejectedError as exc:
-            if len(documents) == 1 or not refused_as_too_large(exc):
+        except PayloadTooLargeError:  # 413, or a 400/422 saying the list is too long (the transport tells)
+            if len(documents) == 1:
                 raise
             half = len(documents) // 2
             logger.info("A request of %d documents was refused as too large; splitting it", len(documents))

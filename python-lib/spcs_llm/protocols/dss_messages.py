@@ -90,7 +90,6 @@ def parse_messages(query):
 
 def _parts(item, i):
     content = item.get("content")
-    parts_in = item.get("parts")
     if content is not None and not isinstance(content, str):
         raise InvalidInputError("messages[%d].content must be a string, got %s." % (i, _type(content)))
     parts = []

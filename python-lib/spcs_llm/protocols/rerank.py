@@ -16,9 +16,8 @@ in request order. Sorting, splitting large lists and merging belong to the calle
 """
 
 import math
-import re
 
-from ..errors import InvalidInputError, MalformedResponseError, PayloadTooLargeError, RequestRejectedError
+from ..errors import InvalidInputError, MalformedResponseError
 from ..urls import method_path
 from .answer_checks import parses_answer
 from .base import Ranking, RerankProtocol
@@ -134,21 +133,6 @@ def _row_score(row):
     if isinstance(value, list) and len(value) == 1:  # a one-label classification as a list of labels
         value = value[0].get("score") if isinstance(value[0], dict) else value[0]
     return _score(value, "row score")
-
-
-_TOO_MANY = re.compile(r"at most|too many|too long|too large|maximum allowed|exceeds|batch size", re.I)
-
-
-def refused_as_too_large(error):
-    """True when ``error`` says the request carried too many or too large documents, so halving it helps.
-
-    text-embeddings-inference answers 413 (``--max-client-batch-size``); pydantic-validated
-    servers (infinity) answer 422 "List should have at most N items".
-    """
-    if isinstance(error, PayloadTooLargeError):
-        return True
-    return (isinstance(error, RequestRejectedError) and error.status in (400, 422)
-            and bool(_TOO_MANY.search(str(error))))
 
 
 def document_text(document, i):

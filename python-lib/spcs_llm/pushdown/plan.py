@@ -16,7 +16,7 @@ from ..snowflake_sql import service_for_host
 from ..sql_identifiers import check_bare_name, check_identifier, quote_identifier, quote_qualified
 from ..urls import host_of, method_path, normalize_base_url
 from . import kinds as kinds_table
-from .kinds import EMBEDDING, NOT_CALLABLE_FROM_SQL, PROMPT
+from .kinds import EMBEDDING, NOT_CALLABLE_FROM_SQL
 
 CALL_MODES = ("CREATE_FUNCTION", "EXISTING_FUNCTION", "REGISTRY_METHOD")
 RESERVED_PREFIX = "__SPCS_"
