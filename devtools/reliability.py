@@ -12,6 +12,7 @@ from bad_inputs import BAD_CALL_INPUTS, BAD_INPUTS, run_bad_call, run_bad_input
 from hostile_cases import HOSTILE_CASES, HOSTILE_SETTINGS, run_setting, shown_secrets
 from load_run import run_load
 from reliability_cases import CASES, run_case
+from sharing_cases import SCENARIOS, run_scenario
 
 class _Records(logging.Handler):
     """Keeps every log record (any level), to search them for secrets."""
@@ -69,6 +70,22 @@ def hostile_tables(keypair):
     return failures
 
 
+def sharing_table(keypair):
+    """Print the shared-requests and parallelism table (issue 14); return the number of failed rows."""
+    print("### Shared requests and parallelism\n")
+    print("| scenario | expected | outcome | requests | seconds |\n|---|---|---|---|---|")
+    failures = 0
+    for scenario in SCENARIOS:
+        env = Env(keypair)
+        o = run_scenario(env, scenario)
+        env.stop()
+        failures += not o.ok
+        print("| %s | %s | %s %s | %d | %.2f |" % (o.name, o.expected, "✅" if o.ok else "❌",
+                                                 o.outcome.replace("|", "/"), o.requests, o.seconds))
+    print()
+    return failures
+
+
 def main():
     logging.basicConfig(level=logging.ERROR)
     for handler in logging.getLogger().handlers:  # the hostile rows record DEBUG; the console shows errors only
@@ -95,6 +112,7 @@ def main():
                                                  seconds))
     print()
     failures += hostile_tables(keypair)
+    failures += sharing_table(keypair)
     print("### Load run\n")
     f = run_load(calls=5000, parallelism=32, fault_rate=0.05)
     failures += bool(f["errors"] or f["wrong"] or f["correct"] != f["calls"])

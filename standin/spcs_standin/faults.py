@@ -43,6 +43,7 @@ class Faults:
     close_delimited: bool = False
     gate_after: int = None
     usage_override: dict = None  # replaces keys of the OpenAI usage object (odd counts: "12", -1, NaN...)
+    refuse_text: str = None  # an embedding request holding this text gets 400, as a server refusing one input does
     gate_timeout: float = 10.0
     seed: int = 1234
 

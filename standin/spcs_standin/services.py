@@ -264,6 +264,10 @@ class Service:
             return Reply(400, {"error": {"message": "'input' must be a string or a list of strings"}})
         if self.embedding_batch_too_large(len(inputs)):
             return self._batch_refusal(inputs)
+        if self.faults.refuse_text is not None and self.faults.refuse_text in inputs:
+            return Reply(400, {"error": {"message": "Input validation error: input %d cannot be processed by this "
+                                                    "model" % inputs.index(self.faults.refuse_text),
+                                         "type": "invalid_request_error"}})
         vectors = get_embedder(self.embedder).encode(inputs)
         self._count_items(len(inputs))
         self._sleep(len(inputs))
