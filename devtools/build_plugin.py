@@ -86,9 +86,7 @@ def validate(root):
         data = _load(root, rel, problems)
         if data is None:
             continue
-        for key in ("label", "description"):
-            if not (data.get("meta") or {}).get(key):
-                problems.append("%s: meta.%s is missing" % (rel, key))
+        _check_meta(rel, data, problems)
         _check_params(rel, data.get("params"), parameter_sets, problems)
         code = rel.replace("llm.json", "llm.py").replace("runnable.json", "runnable.py")
         if kind == "llm":
@@ -103,6 +101,13 @@ def validate(root):
     if not os.path.isfile(os.path.join(root, "code-env/python/spec/requirements.txt")):
         problems.append("code-env/python/spec/requirements.txt: file is missing")
     return problems
+
+
+def _check_meta(rel, data, problems):
+    """Every descriptor needs a label and a description: DSS shows both."""
+    for key in ("label", "description"):
+        if not (data.get("meta") or {}).get(key):
+            problems.append("%s: meta.%s is missing" % (rel, key))
 
 
 def _check_params(rel, params, parameter_sets, problems):
@@ -242,9 +247,7 @@ def validate_recipes(root):
         data = _load(root, rel, problems)
         if data is None:
             continue
-        for key in ("label", "description"):
-            if not (data.get("meta") or {}).get(key):
-                problems.append("%s: meta.%s is missing" % (rel, key))
+        _check_meta(rel, data, problems)
         if data.get("kind") != "PYTHON":
             problems.append("%s: kind must be 'PYTHON', got %r" % (rel, data.get("kind")))
         roles = {}

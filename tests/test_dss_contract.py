@@ -1,11 +1,10 @@
 """The DSS plugin contract (PLATFORM.md section 1): one class per capability, found by base class."""
 
-import asyncio
 import importlib
 
 import pytest
 
-from dss import load_component, make_model, model_class, new_query, new_trace
+from dss import load_component, make_model, model_class, new_trace
 from spcs_llm.modes import CAPABILITIES, MODES, modes_for
 
 DOCUMENTED = {"set_config", "process", "process_stream", "aprocess", "aprocess_stream"}
@@ -63,23 +62,3 @@ def test_embedding_class_single_and_batch(env, service):
     batch = model.process({"queries": [{"text": "chest pain"}, {"text": "fever"}]}, {}, new_trace())
     assert batch["responses"][0]["embedding"] == single["embedding"]
     assert len(batch["responses"]) == 2 and batch["promptTokens"] > 0 and batch["estimatedCost"] == 0.0
-
-
-def test_async_calls_reach_max_parallelism(env):
-    # asyncio's default pool holds min(32, CPUs + 4) threads: 6 on a 2-CPU DSS host.
-    svc = env.standin.services["openai"]
-    svc.timing.latency = 0.3
-    llm = make_model("chat", env.config("openai", maxParallelism=24))
-
-    async def run():
-        calls = []
-        for i in range(24):
-            q = new_query()
-            q.with_message("q%d" % i)
-            calls.append(llm.aprocess(q.cq, {}, new_trace()))
-        return await asyncio.gather(*calls)
-
-    answers = asyncio.run(run())
-    assert [a["text"] for a in answers] == ["Turn 1. You said: q%d" % i for i in range(24)]
-    assert svc.counters["max_in_flight"] == 24
-
