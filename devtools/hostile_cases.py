@@ -62,7 +62,7 @@ HOSTILE_SETTINGS = [
 
 def secrets_of(env):
     """Every credential of the stand-in and every token it issued: none may show in an error or a log."""
-    return [env.pat, env.oauth_token, env.private_pem.splitlines()[1]] + list(env.account._tokens)
+    return [env.pat, env.oauth_token, env.private_pem.splitlines()[1]] + list(env.account.issued)
 
 
 def shown_secrets(env, *texts):

@@ -26,7 +26,7 @@ from sqlglot import exp
 
 RETRIED_STATUSES = (404, 429, 500, 502, 503, 504)
 _CREATE_FUNCTION = re.compile(r"^CREATE FUNCTION IF NOT EXISTS (?P<name>\S+?)\((?P<arg>[^)]*)\).*?"
-                              r"MAX_BATCH_ROWS = (?P<rows>\d+).*?AS '(?P<path>[^']*)'$", re.S)
+                              r"(?:MAX_BATCH_ROWS = (?P<rows>\d+).*?)?AS '(?P<path>[^']*)'$", re.S)
 
 
 class ServiceFunctionExecutor:
@@ -125,7 +125,8 @@ class LocalSnowflake:
             return  # IF NOT EXISTS
         service = re.search(r"SERVICE = (\S+)", statement).group(1)
         base_url, token = self.endpoints[service]
-        executor = ServiceFunctionExecutor(base_url, token, match.group("path"), int(match.group("rows")))
+        rows = int(match.group("rows") or 1000)  # without MAX_BATCH_ROWS, Snowflake picks the batch size
+        executor = ServiceFunctionExecutor(base_url, token, match.group("path"), rows)
         udf = "spcs_udf_%d" % len(self.executors)
         self.duck.create_function(udf, executor, ["VARCHAR"], "VARCHAR", type="arrow")
         # A macro gives the UDF the function's schema-qualified name, as Snowflake resolves it.

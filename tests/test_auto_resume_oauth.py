@@ -19,7 +19,7 @@ def test_auto_resume_uses_the_models_session_once_the_access_token_has_expired(e
         "ALTER SERVICE ML.SERVING.OPENAI RESUME"]
     assert ask(llm)["text"]  # the session was not logged out by the SQL connection
     logged = "\n".join(r.getMessage() for r in caplog.records)  # the connector logs at DEBUG
-    assert [t for t in list(env.account._tokens) + [env.oauth_token] if t in logged] == []
+    assert [t for t in list(env.account.issued) + [env.oauth_token] if t in logged] == []
 
 
 def test_auto_resume_with_no_credential_able_to_open_a_session_raises_our_error_naming_cause_and_fix(env):

@@ -208,18 +208,25 @@ def _gated_service(refuse, failure):
     return send, gate, log
 
 
+def _wait_until(condition, what, attempts=20000):
+    """Poll ``condition``; fail the test (instead of hanging the run) if it never holds."""
+    for _ in range(attempts):
+        if condition():
+            return
+        threading.Event().wait(0.001)
+    pytest.fail("never happened: %s" % what)
+
+
 def _share_one_request(batcher, gate, texts):
     """Start a blocker call, then ``texts`` as one-text calls that gather behind it, then open the gate."""
     blocker = threading.Thread(target=batcher.embed, args=(["blocker"],))
     blocker.start()
-    while batcher.requests < 1:  # the blocker holds the only slot
-        threading.Event().wait(0.001)
+    _wait_until(lambda: batcher.requests >= 1, "the blocker holds the only slot")
     out = {}
     runner = threading.Thread(target=lambda: out.update(zip(("results", "errors"),
                                                             _calls_sharing_one_request(batcher, texts))))
     runner.start()
-    while batcher._callers.inside < len(texts) + 1:  # everybody has joined the open batch
-        threading.Event().wait(0.001)
+    _wait_until(lambda: batcher._callers.inside >= len(texts) + 1, "every call joined the open batch")
     gate.set()
     runner.join()
     blocker.join()

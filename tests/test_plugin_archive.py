@@ -53,8 +53,9 @@ def test_the_real_descriptors_are_valid():
 @pytest.fixture
 def copy(tmp_path):
     root = tmp_path / "plugin"
-    shutil.copytree(ROOT, str(root), ignore=shutil.ignore_patterns(".venv*", ".git", "dist", "__pycache__",
-                                                                   ".pytest_cache"))
+    # Local environments stay out: .interop alone holds gigabytes of servers and models.
+    shutil.copytree(ROOT, str(root), ignore=shutil.ignore_patterns(".venv*", ".interop", ".hypothesis", ".git",
+                                                                   "dist", "__pycache__", ".pytest_cache"))
     return root
 
 

@@ -63,7 +63,7 @@ def test_no_canary_anywhere(env, caplog, capsys, tmp_path, monkeypatch):
     captured = capsys.readouterr()
     haystack = "\n".join(seen + [r.getMessage() for r in caplog.records] + [repr(t.span) for t in traces]
                          + [captured.out, captured.err])
-    canaries = [OAUTH, PAT, PASSPHRASE, private.splitlines()[1]] + list(env.account._tokens)
+    canaries = [OAUTH, PAT, PASSPHRASE, private.splitlines()[1]] + list(env.account.issued)
     leaked = [c for c in canaries if c in haystack]
     assert not leaked
 
@@ -93,5 +93,5 @@ def test_no_canary_in_the_connector_paths(env, caplog, capsys):
     seen.append(llm.process(q.cq, {}, new_trace())["text"])
     captured = capsys.readouterr()
     haystack = "\n".join(seen + [r.getMessage() for r in caplog.records] + [captured.out, captured.err])
-    canaries = [OAUTH, PAT, PASSPHRASE, private.splitlines()[1]] + list(env.account._tokens)
+    canaries = [OAUTH, PAT, PASSPHRASE, private.splitlines()[1]] + list(env.account.issued)
     assert [c for c in canaries if c in haystack] == []

@@ -158,6 +158,12 @@ def test_character_counts_are_replaced_by_estimates(env):
     assert counted["promptTokens"] == sum(estimate_tokens(t) for t in texts)
 
 
+def test_a_token_per_character_is_kept_on_chinese_text():
+    # BERT-style tokenizers give about one token per CJK character: that is a real count.
+    assert server_token_count(12, ["你好世界你好世界你好"]) == 12
+    assert server_token_count(40, ["chest pain radiating to the left arm"]) is None
+
+
 @responses.activate
 def test_a_chat_answer_counted_in_characters_gets_estimated_counts():
     text = "The weather in Paris is sunny today."

@@ -12,7 +12,7 @@ MODES = ["PAT", "OAUTH", "KEYPAIR_JWT"]
 
 def _secrets(env):
     """Every credential of the stand-in and every token it issued."""
-    return [env.pat, env.oauth_token, env.private_pem.splitlines()[1]] + list(env.account._tokens)
+    return [env.pat, env.oauth_token, env.private_pem.splitlines()[1]] + list(env.account.issued)
 
 
 def _leaked(env, *texts):

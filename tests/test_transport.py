@@ -165,7 +165,7 @@ def test_no_secret_in_logs_traces_or_errors(env, auth, caplog):
     except Exception as exc:
         errors.append(repr(exc) + str(exc))
     secrets = [env.pat, env.oauth_token, env.private_pem.splitlines()[1]]
-    secrets += [t for t in env.account._tokens]  # every session, master and ingress token issued
+    secrets += list(env.account.issued)  # every session, master and ingress token issued
     logs = "\n".join(r.getMessage() for r in caplog.records)
     haystack = logs + "\n".join(errors) + repr(trace.span) + repr(llm.client.settings)
     assert not [s for s in secrets if s and s in haystack]

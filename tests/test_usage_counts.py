@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from dss import ask, make_llm, make_model
+from dss import ask, make_llm, make_model, new_trace
 from spcs_llm.costs import CostAccountant
 from spcs_llm.settings import CostSettings
 from spcs_llm.tokens import usage_count
@@ -53,7 +53,7 @@ def test_counts_sent_as_numeric_strings_are_taken(env):
 def test_an_odd_embedding_count_is_estimated_and_flagged(env):
     env.standin.services["openai"].faults.usage_override = {"prompt_tokens": -40}
     model = make_model("embedding", env.config("openai", **PRICED))
-    answer = model.process({"text": "a text of some length"}, {}, None)
+    answer = model.process({"text": "a text of some length"}, {}, new_trace())
     assert answer["tokenCountsAreEstimated"] is True and answer["promptTokens"] > 0
     assert math.isfinite(answer["estimatedCost"]) and answer["estimatedCost"] >= 0
 

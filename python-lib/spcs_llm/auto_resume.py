@@ -13,7 +13,7 @@ import time
 from . import snowflake_sql
 from .errors import AuthError, ServiceError, ServiceSuspendedError, SPCSLLMError
 from .server_text import Scrubber, clean
-from .settings import OAuthCredential
+from .credentials import OAuthCredential
 from .single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)

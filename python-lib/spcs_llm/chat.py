@@ -8,7 +8,7 @@ counts, cost and finish reason. Modes that cannot stream answer in one chunk.
 
 import logging
 
-from .client import ModelClient
+from .client import END, ModelClient
 from .errors import RequestRejectedError
 from .modes import CHAT
 from .protocols.dss_messages import parse_messages
@@ -17,7 +17,6 @@ from .protocols.optional_params import OPTIONAL, refused_parameters, without
 from .tokens import count_or_estimate, estimate_tokens, usage_count
 
 logger = logging.getLogger(__name__)
-_END = object()
 
 
 class ChatClient(ModelClient):
@@ -86,11 +85,11 @@ class ChatClient(ModelClient):
         body = without(body, self.dropped_parameters)
         payloads = self.transport.stream_sse(path, body, is_complete)
         try:
-            first = next(payloads, _END)
+            first = next(payloads, END)
         except RequestRejectedError as exc:
             payloads = self.transport.stream_sse(path, self._drop_refused(exc, body), is_complete)
-            first = next(payloads, _END)
-        if first is _END:
+            first = next(payloads, END)
+        if first is END:
             return
         yield first
         for payload in payloads:

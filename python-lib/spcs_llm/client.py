@@ -19,7 +19,7 @@ from .modes import modes_for
 from .protocols import for_settings
 from .transport import Transport
 
-_END = object()
+END = object()  # the end of a blocking iterator, for next(items, END)
 
 
 class ModelClient:
@@ -82,12 +82,21 @@ class ModelClient:
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
 
     async def iterate_async(self, items):
-        """Yield from the blocking iterator ``items``, each step on the model's executor."""
-        while True:
-            item = await self.run_async(next, items, _END)
-            if item is _END:
-                return
-            yield item
+        """Yield from the blocking iterator ``items``, each step on the model's executor.
+
+        A consumer that stops early (or is cancelled) closes ``items`` here, so its HTTP
+        stream, bill and span are settled at once, not when the generator is collected.
+        """
+        try:
+            while True:
+                item = await self.run_async(next, items, END)
+                if item is END:
+                    return
+                yield item
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                await self.run_async(close)
 
     def close(self):
         """Release connections and threads."""

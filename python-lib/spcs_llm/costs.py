@@ -139,4 +139,3 @@ class Bill:
             self.prompt_tokens = self.completion_tokens = 0
         self.cost = self._accountant.finish(self._ticket, self.prompt_tokens, self.completion_tokens)
         return False
-

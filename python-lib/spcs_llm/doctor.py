@@ -115,9 +115,21 @@ def run_checks(config, capability="auto", out=None):
         return checks, None
     add(Check("protocol", True, "speaks %s (%s)" % (settings.mode, ", ".join(configured))))
 
+    suggested, models = {}, []
+    try:
+        suggested = _test_capabilities(settings, configured if capability == "auto" else [capability], add, models)
+    finally:
+        for model in models:  # their pooled connections and threads
+            model.close()
+    return checks, dict(dss_settings(config, settings), **suggested)
+
+
+def _test_capabilities(settings, capabilities, add, models):
+    """A test call per capability (and the streaming and serving checks); the settings to suggest."""
     suggested = {}
-    for cap in configured if capability == "auto" else [capability]:
+    for cap in capabilities:
         model = client_for(cap, settings)
+        models.append(model)
         started = time.monotonic()
         try:
             if cap == "chat":
@@ -144,7 +156,7 @@ def run_checks(config, capability="auto", out=None):
             except SPCSLLMError as exc:
                 check = Check("serving", False, str(exc), _fix_for(exc, settings))
             add(check)
-    return checks, dict(dss_settings(config, settings), **suggested)
+    return suggested
 
 
 def _streaming_check(model, plain_text, settings):
@@ -162,6 +174,9 @@ def _streaming_check(model, plain_text, settings):
                 texts.append(item["chunk"]["text"])
     except SPCSLLMError as exc:
         return Check("streaming", False, str(exc), _fix_for(exc, settings))
+    except Exception as exc:  # a check that fails, not a traceback: the doctor goes on
+        return Check("streaming", False, "%s: %s" % (type(exc).__name__, exc),
+                     "Report this: the stream is not in the shape mode %s expects." % settings.mode)
     if footers != footers[-1:] or kinds[-1:] != ["footer"]:
         return Check("streaming", False, "the stream did not end with exactly one footer (%s)." % ", ".join(kinds),
                      "Report this: the service's stream is not in the shape mode %s expects." % settings.mode)

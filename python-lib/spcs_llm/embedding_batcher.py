@@ -104,6 +104,13 @@ class _OpenBatch:
         self.result = None
         self.error = None
         self.alone = False  # refused for its content: each call sends its own texts again
+        self._estimated = None
+
+    def estimated_tokens(self):
+        """Our estimate of the whole batch's tokens, computed once (read only once the batch is sent)."""
+        if self._estimated is None:
+            self._estimated = sum(estimate_tokens(t) for t in self.texts) or 1
+        return self._estimated
 
 
 class CallerCount:
@@ -281,8 +288,7 @@ class EmbeddingBatcher:
             return mine, tokens, estimated
         # Shared request: the server's count is shared out by each call's share of the text.
         own = sum(estimate_tokens(t) for t in texts)
-        total = sum(estimate_tokens(t) for t in batch.texts) or 1
-        return mine, int(round(tokens * own / float(total))), True
+        return mine, int(round(tokens * own / float(batch.estimated_tokens()))), True
 
     def _join(self, texts, expected):
         """(batch, offset of ``texts`` in it, opener?): join the open batch, or open one. Under the lock."""

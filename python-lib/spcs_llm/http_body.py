@@ -16,6 +16,9 @@ from .errors import DeadlineExceededError, MalformedResponseError, ResponseTooLa
 # One socket read takes at most this much; read1 returns what has arrived, never waits for more.
 READ_CHUNK = 256 * 1024
 MEGABYTE = 1024 * 1024
+# Only what BodyReader decodes, counting the inflated size (requests would also offer br and
+# zstd when those modules are installed): every request we send says so.
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 def is_cut_short(headers, received):

@@ -51,6 +51,11 @@ class ServiceInfo:
     def qualified_name(self):
         return "%s.%s.%s" % (self.database, self.schema, self.name)
 
+    @property
+    def quoted_name(self):
+        """DB.SCHEMA.NAME with every part quoted as SHOW SERVICES spells it (a lower-case or odd name stays itself)."""
+        return _qualified(self)
+
 
 def connector_args(account_url, credential, role=None):
     """Keyword arguments of ``snowflake.connector.connect`` for our credential types."""

@@ -43,15 +43,22 @@ def server_token_count(value, texts):
     Beyond ``usage_count``'s checks: some servers report characters as tokens (infinity-emb
     by default), which would bill three to four times too much. No tokenizer gives a token
     or more per character of text averaging several characters (special tokens add at most
-    a few per text), so such a count is a character count.
+    a few per text), so such a count is a character count. That holds for alphabetic text
+    only: on Chinese or Japanese text a tokenizer may well give a token per character, so
+    texts that are mostly not ASCII keep the server's count.
     """
     count = usage_count(value)
     texts = [t for t in texts if t]
     characters = sum(len(t) for t in texts)
     if count is not None and texts and characters >= _JUDGED_CHARACTERS_PER_TEXT * len(texts) \
-            and count >= characters:
+            and count >= characters and _mostly_ascii(texts, characters):
         return None
     return count
+
+
+def _mostly_ascii(texts, characters):
+    ascii_characters = sum(len(t.encode("ascii", "ignore")) for t in texts)
+    return ascii_characters >= 0.9 * characters
 
 
 # Below this many characters per text, a text's special tokens ([CLS], [SEP], BOS...) can

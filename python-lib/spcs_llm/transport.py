@@ -32,15 +32,13 @@ from .errors import (
     StreamInterruptedError,
     TransientServiceError,
 )
-from .http_body import MEGABYTE, BodyReader
+from .http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader
 from .retry_policy import RetryPolicy, parse_retry_after
 from .server_text import clean, describe_error_body
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "dss-plugin-snowpark-container-services-llm"
-# Only what BodyReader decodes, counting the inflated size (requests would also offer br and zstd).
-ACCEPT_ENCODING = "gzip, deflate"
 # An SSE line is one event; a chat event is at most kilobytes.
 MAX_SSE_LINE_BYTES = MEGABYTE
 # Error bodies and refused answers are read only for their message.

@@ -10,7 +10,10 @@ from dataiku.llm.python import BaseLLM
 try:
     from dataiku.llm.python import BaseEmbeddingModel
 except ImportError:  # some DSS 14 builds expose it only here
-    from dataiku.llm.python.custom.base_embedding_model import BaseEmbeddingModel
+    try:
+        from dataiku.llm.python.custom.base_embedding_model import BaseEmbeddingModel
+    except ImportError:  # a DSS build without embedding models: chat must still load
+        BaseEmbeddingModel = object
 try:
     from dataiku.llm.python import BaseRerankingModel
 except ImportError:  # a DSS build without reranking models: chat and embedding must still load

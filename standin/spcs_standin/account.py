@@ -47,7 +47,8 @@ class Account:
         self._lock = threading.Lock()
         self._public_keys = {}  # (ACCOUNT.USER) -> (fingerprint, key)
         self._oauth = {}  # access token -> (user, expires_at)
-        self._tokens = {}  # token -> IssuedToken
+        self._tokens = {}  # token -> IssuedToken (live ones)
+        self.issued = []  # every token ever issued, renewed or expired ones included: what leak checks search for
         self.counters = {"login": 0, "renew": 0, "jwt_exchange": 0}
 
     # -- registration (what an admin would do in Snowflake) ----------------------------
@@ -68,6 +69,7 @@ class Account:
     def register_pat(self, user, value=None, lifetime=86400.0, role=None):
         token = value or "pat-" + secrets.token_urlsafe(24)
         self._tokens[token] = IssuedToken("pat", user, self.clock() + lifetime, role=role)
+        self.issued.append(token)
         return token
 
     # -- faults ------------------------------------------------------------------------
@@ -216,6 +218,7 @@ class Account:
         token = "%s-%s" % (kind, secrets.token_urlsafe(24))
         with self._lock:
             self._tokens[token] = IssuedToken(kind, user, self.clock() + lifetime, host=host, role=role)
+            self.issued.append(token)
         return token
 
 

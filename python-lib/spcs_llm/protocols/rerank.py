@@ -16,6 +16,7 @@ in request order. Sorting, splitting large lists and merging belong to the calle
 """
 
 import math
+import reprlib
 
 from ..errors import InvalidInputError, MalformedResponseError
 from ..urls import method_path
@@ -44,9 +45,16 @@ def scores_from_results(results, count, score_keys, where):
     return scores
 
 
+def _shown(value):
+    shown = reprlib.Repr()
+    shown.maxstring = shown.maxother = 40
+    return shown.repr(value)
+
+
 def _score(value, where):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise MalformedResponseError("A reranking score is not a finite number: %r (%s)." % (value, where))
+        # Shortened: a server may put a whole document where the score belongs.
+        raise MalformedResponseError("A reranking score is not a finite number: %s (%s)." % (_shown(value), where))
     return float(value)
 
 

@@ -81,7 +81,7 @@ def main(argv=None, stream=None, connect=snowflake_sql.connect):
         engine = runner.ConnectorEngine(conn) if conn is not None else None
         columns = [c.strip() for c in args.columns.split(",")] if args.columns else _columns(engine, args.input)
         source = table_from_names(args.input, columns, "--input")
-        output = Table(table_from_names(args.output, (), "--output").name, ())
+        output = table_from_names(args.output, (), "--output")
         services = runner.find_services(conn) if conn is not None and config.get("endpointUrl") else None
         plan = build_plan(CAPABILITIES[args.capability], config, source, output, services)
         if not args.run:

@@ -160,7 +160,7 @@ def _call(config, kind, output, services):
     if how == "EXISTING_FUNCTION":
         return ServiceCall(how, quote_qualified(_required(config, "functionName"), "functionName"))
     service_info = _service(config, services)
-    service_name = service_info.qualified_name if service_info else _required(config, "serviceName")
+    service_name = service_info.quoted_name if service_info else _required(config, "serviceName")
     service = quote_qualified(service_name, "serviceName")
     method = _text(config.get("registryMethod")) or kind.method
     if how == "REGISTRY_METHOD":
@@ -203,7 +203,7 @@ def _service(config, services):
     if name and not _text(config.get("endpointName")) and services:
         wanted = quote_qualified(name, "serviceName")
         for s in services:
-            if quote_qualified(s.qualified_name, "serviceName").endswith(wanted):
+            if s.quoted_name.endswith(wanted):
                 return s
     return None
 
