@@ -92,12 +92,16 @@ def test_the_scrubber_masks_token_shaped_text_it_was_never_told_about():
 def test_a_token_endpoint_quoting_our_jwt_puts_no_jwt_in_errors_or_logs(env, caplog):
     import jwt as pyjwt
 
-    env.account.echo_assertions = True
-    llm = make_llm(env.config("openai", "KEYPAIR_JWT"))
+    env.account.echo_assertions = True  # its refusals quote the JWT; a user it does not know is refused
+    config = env.config("openai", "KEYPAIR_JWT")
+    config["keypair"] = dict(config["keypair"], user="NOBODY")
+    llm = make_llm(config)
     with pytest.raises(AuthError) as refused:
         ask(llm)
     assert "Assertion received: [redacted]" in str(refused.value)
     sent = [r.getMessage() for r in caplog.records]
+    assert env.account.assertions and not [a for a in env.account.assertions
+                                           if a in str(refused.value) or any(a in line for line in sent)]
     # Any three base64url runs joined by dots that decode as a JWT would be ours.
     for text in [str(refused.value)] + sent:
         for word in text.replace('"', " ").split():

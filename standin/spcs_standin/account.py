@@ -48,6 +48,7 @@ class Account:
         self._public_keys = {}  # (ACCOUNT.USER) -> (fingerprint, key)
         self._oauth = {}  # access token -> (user, expires_at)
         self._tokens = {}  # token -> IssuedToken (live ones)
+        self.assertions = []  # every JWT received at /oauth/token
         self.issued = []  # every token ever issued, renewed or expired ones included: what leak checks search for
         self.counters = {"login": 0, "renew": 0, "jwt_exchange": 0}
 
@@ -161,9 +162,10 @@ class Account:
         """``/oauth/token`` with the JWT bearer grant: (status, text body)."""
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return 400, '{"error": "unsupported_grant_type", "message": "Unsupported grant type."}'
+        self.assertions.append(form.get("assertion") or "")
         user, error = self._verify_jwt(form.get("assertion") or "")
-        if self.echo_assertions:
-            error = "%s Assertion received: %s" % (error or "JWT refused.", form.get("assertion"))
+        if error and self.echo_assertions:
+            error = "%s Assertion received: %s" % (error, form.get("assertion"))
         if error:
             return 400, json.dumps({"error": "invalid_grant", "message": error})
         scope = (form.get("scope") or "").split()
