@@ -14,32 +14,42 @@ BASE, PER_TEXT = 0.020, 0.001
 
 
 class FakeService:
-    """Latency of a request: served at once (``workers=0``) or queued behind one worker."""
+    """Latency of a request: served at once (``workers=0``) or queued behind ``workers`` workers."""
 
     def __init__(self, workers=0, base=BASE, per_text=PER_TEXT):
         self.workers, self.base, self.per_text = workers, base, per_text
 
-    def latency(self, in_flight, texts):
+    def latency(self, ahead, texts):
+        """A request of ``texts`` texts with ``ahead`` one-text requests queued before it."""
         own = self.base + self.per_text * texts
         if self.workers == 0:
             return own
-        return in_flight * (self.base + self.per_text) / self.workers + own  # one-text requests ahead
+        return ahead // self.workers * (self.base + self.per_text) + own
 
 
 def rounds(policy, service, count, callers=16):
-    """Play ``count`` rounds of ``callers`` closed-loop callers; the decision after each round."""
+    """Play ``count`` rounds of ``callers`` closed-loop callers; the decision after each round.
+
+    As the batcher reports them: each request with the number of others in flight at any
+    moment of its life, so of requests in flight together behind one worker, the first
+    served reports the others but waited for none of them.
+    """
     decisions = []
     for _ in range(count):
         if policy.holding:
-            if policy.probe(callers):  # one call goes at once; the rest share a request behind it
-                policy.observe(0, 1, service.latency(0, 1), callers)
-                policy.observe(1, callers - 1, service.latency(1, callers - 1), callers)
+            alone = 0
+            while alone < callers - 1 and policy.probe(callers):  # as each call arrives
+                alone += 1
+            if alone:  # a probe: these calls go at once, the rest share a request sent right after
+                for ahead in range(alone):
+                    policy.observe(alone, 1, service.latency(ahead, 1), callers)
+                policy.observe(alone, callers - alone, service.latency(alone, callers - alone), callers)
             else:
                 policy.observe(0, callers, service.latency(0, callers), callers)
         else:
             assert not policy.probe(callers)  # not holding, requests are in flight together anyway
-            for _ in range(callers):
-                policy.observe(callers - 1, 1, service.latency(callers - 1, 1), callers)
+            for ahead in range(callers):
+                policy.observe(callers - 1, 1, service.latency(ahead, 1), callers)
         decisions.append(policy.holding)
     return decisions
 
@@ -88,10 +98,26 @@ def test_a_one_worker_service_gets_calls_held_for_company():
     assert policy.wait_seconds(16) == pytest.approx(BASE + 16 * PER_TEXT, rel=0.05)
 
 
-def test_a_service_that_serves_a_few_at_once_still_gets_calls_held():
+@pytest.mark.parametrize("workers", [2, 4])
+def test_a_service_that_serves_a_few_at_once_still_gets_calls_held(workers):
+    # Two requests in flight do not queue there, so a probe of one call alone shows no
+    # queue: holding must not stop on it, only on probes as large as a round.
     policy = HoldPolicy()
-    first_round(policy, FakeService(workers=4))
-    assert all(rounds(policy, FakeService(workers=4), 100)[10:])
+    first_round(policy, FakeService(workers=workers))
+    assert all(rounds(policy, FakeService(workers=workers), 400)[10:])
+    assert policy.changes == 1
+    assert policy.probes <= 400 // 8  # the probes stay about as small and rare as still shows the queue
+
+
+def test_holding_stops_on_a_probe_as_large_as_the_batcher_can_send():
+    # 32 callers, but the batcher puts at most 8 requests on the wire: a probe of 7 calls
+    # alone (with the shared request, 8 in flight) is as large as it gets, and one of 4
+    # (3 others in flight, half as many as 7) is enough to stop holding.
+    policy = HoldPolicy(max_in_flight=8)
+    first_round(policy, FakeService(workers=1), callers=32)
+    assert rounds(policy, FakeService(workers=1), 100, callers=32)[-1]
+    decisions = rounds(policy, FakeService(workers=0), 200, callers=32)
+    assert not decisions[-1] and policy.probe_size == 4
 
 
 @pytest.mark.parametrize("before, after", [(0, 1), (1, 0)], ids=["scaled-in", "scaled-out"])

@@ -177,3 +177,16 @@ def test_a_body_shorter_than_its_content_length_is_cut_short():
     assert not is_cut_short({"Content-Length": "400"}, 400)
     assert not is_cut_short({}, 20)  # chunked: the decoder checks the end itself
     assert not is_cut_short({"Content-Length": "400", "Content-Encoding": "gzip"}, 20)  # measured after decoding
+
+
+@pytest.mark.parametrize("mode", ["PAT", "KEYPAIR_JWT", "OAUTH"])
+def test_a_netrc_entry_does_not_replace_the_credential(env, mode, tmp_path, monkeypatch):
+    # requests applies ~/.netrc to any request sent without ``auth``; a ``default`` entry
+    # matches every host, and its Basic auth would replace the Snowflake token.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login intruder password intruder-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert ask(make_llm(env.config("openai", mode)))["text"] == "Turn 1. You said: hello there"
+    vector = make_model("embedding", env.config("openai", mode)).process({"text": "netrc"}, {}, new_trace())
+    assert vector["embedding"] == deterministic_vector("netrc")

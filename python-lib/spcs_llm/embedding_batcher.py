@@ -158,7 +158,7 @@ class EmbeddingBatcher:
         self.max_bytes = max_bytes
         self.coalesce = coalesce
         self.wait_seconds = wait_seconds  # None: decided from the service's latencies
-        self.policy = HoldPolicy(wait_seconds)
+        self.policy = HoldPolicy(wait_seconds, max_in_flight=max(1, max_requests))
         self._clock = clock
         self._in_flight = set()  # a _Flight per request on the wire
         self._probing = 0  # calls sent alone as probes now: the open batch does not wait for them

@@ -12,9 +12,18 @@ callers at once, sending each alone costs each of them about
 ``base + per_request * (C - 1) + per_text`` (they queue behind each other), one shared
 request ``base + per_text * C``: holding wins when ``per_request`` exceeds ``per_text``,
 by a margin. ``HoldPolicy`` makes that decision, with hysteresis, and asks for a probe
-now and then so that both slopes stay measured: while holding, one call is sent alone at
-once, and the shared request leaves while it is in flight (not holding, requests are
-in flight together all the time). Pure: the batcher feeds it samples.
+now and then so that both slopes stay measured: while holding, a few calls are sent
+alone at once, and the shared request leaves while they are in flight (not holding,
+requests are in flight together all the time).
+
+A straight line through a probe of one call cannot tell a service that serves a few
+requests at once (two or four workers) from one that serves them all: two requests in
+flight do not queue on either. So holding stops only on what requests showed with at
+least half as many others in flight as sending every call alone would put there. Until then, a probe
+after which holding no longer looks worth it is followed soon by one sending twice as
+many calls alone (1, 2, 4, ...); one after which it does, by a probe half its size at the
+usual interval, so probes stay about as small as still shows the queue. Pure: the
+batcher feeds it samples.
 """
 
 MEMORY = 32.0  # samples: older ones fade by a factor e per this many newer samples
@@ -23,10 +32,14 @@ QUEUE_KEEP = 0.5  # weight the per-request figure keeps of the requests before t
 ENTER_GAIN = 0.15  # start holding when it would save this share of a call's latency...
 LEAVE_GAIN = 0.05  # ...stop when it saves less than this
 PROBE_EVERY = 32  # requests between probes while holding (one text alone: ~2% of a one-worker service's time)
-# A request that says the service may have changed makes the next probe come after
-# SURPRISE_PROBE_AFTER requests instead of the full interval: alone, a latency this far
-# (relative) from the fit's; with others in flight, a cost per request this far from the
-# fit's (relative, and more than half a text and 2% of the latency).
+# Two requests in a row that say the service may have changed make the next probe come
+# after SURPRISE_PROBE_AFTER requests instead of the full interval (a fit after which
+# holding no longer looks worth it, as soon as the last probe is answered). A request says so when, alone, its latency is
+# this far (relative) from the fit's, or, with others in flight, its cost per request is
+# this far from the fit's (relative, and more than half a text and 2% of the latency),
+# and the next one says so in the same direction. One is not enough: behind one worker,
+# of two requests in flight together the first served sees no queue and the second a
+# whole request's, both far from the fit's average, every time.
 SURPRISE = 0.25
 SURPRISE_PER_REQUEST = 0.5
 SURPRISE_PROBE_AFTER = 4
@@ -66,7 +79,9 @@ class LatencyFit:
     took beyond what it would have alone, on ``n``, forgetting fast (``QUEUE_KEEP`` per
     request) so that a few requests are enough to see a service that stopped or started
     queueing; a request with many others in flight weighs more (n squared), as it says
-    more about the slope.
+    more about the slope. What a request would have taken alone is reckoned with the
+    latest ``base`` and ``per_text`` each time, not those known when it was answered: the
+    first requests may all have had others in flight, before anything measured the base.
     """
 
     def __init__(self, memory=MEMORY, prior_weight=PRIOR_WEIGHT):
@@ -74,7 +89,7 @@ class LatencyFit:
         self._prior_weight = prior_weight
         self._xx = [[0.0, 0.0], [0.0, 0.0]]
         self._xy = [0.0, 0.0]
-        self._nn = self._n_excess = 0.0
+        self._queued = [0.0, 0.0, 0.0, 0.0]  # decayed sums over requests with n others in flight: n², n, n·texts, n·seconds
         self.samples = 0
         self.alone_samples = 0  # requests with nothing else in flight: what ``base`` comes from
         self.typical = 0.0  # moving average of every latency, while ``base`` is not measured yet
@@ -86,9 +101,10 @@ class LatencyFit:
         self.samples += 1
         self.typical += (seconds - self.typical) / min(self.samples, MEMORY)
         if in_flight > 0:
-            self._nn = self._nn * QUEUE_KEEP + in_flight * in_flight
-            self._n_excess = self._n_excess * QUEUE_KEEP + in_flight * (seconds - fit.shared(texts))
-            self.fit = Fit(fit.base, max(0.0, self._n_excess / self._nn), fit.per_text)
+            n, q = float(in_flight), self._queued
+            for i, x in enumerate((n * n, n, n * texts, n * seconds)):
+                q[i] = q[i] * QUEUE_KEEP + x
+            self.fit = Fit(fit.base, self._per_request(fit.base, fit.per_text), fit.per_text)
             return self.fit
         self.alone_samples += 1
         x = (1.0, float(texts))
@@ -102,8 +118,14 @@ class LatencyFit:
             [[self._xx[0][0] + 1e-9, self._xx[0][1]], [self._xx[1][0], self._xx[1][1] + ridge]],
             [self._xy[0], self._xy[1] + ridge * fit.per_text])
         if solution is not None:
-            self.fit = Fit(solution[0], fit.per_request, solution[1])
+            base, per_text = solution
+            self.fit = Fit(base, self._per_request(base, per_text), per_text)
         return self.fit
+
+    def _per_request(self, base, per_text):
+        """Least squares of (latency - (base + per_text * texts)) on n, over the queued sums; >= 0."""
+        nn, n, nk, ns = self._queued
+        return max(0.0, (ns - base * n - per_text * nk) / nn) if nn else 0.0
 
 
 class HoldPolicy:
@@ -112,8 +134,9 @@ class HoldPolicy:
     ``fixed_wait`` (seconds) forces the old behaviour: always hold that long (0: never).
     """
 
-    def __init__(self, fixed_wait=None, probe_every=None):
+    def __init__(self, fixed_wait=None, probe_every=None, max_in_flight=None):
         self.fixed_wait = fixed_wait
+        self.max_in_flight = max_in_flight  # the most requests the batcher puts on the wire at once
         self.automatic = fixed_wait is None
         self.latency = LatencyFit()
         self.holding = bool(fixed_wait) if fixed_wait is not None else False
@@ -122,14 +145,26 @@ class HoldPolicy:
         self.surprises = 0
         self._probe_every = probe_every or PROBE_EVERY
         self._since_probe = 0
+        self._last_surprise = 0  # -1: the last request was surprisingly fast, 1: slow, 0: neither
+        self.probe_size = 1  # calls sent alone at the last probe
+        self._probe_left = 0  # calls of the current probe still to go alone
+        self._worth_holding = True  # what the fit said after the last request, whatever the decision
+        self._surprised = False  # requests said the service may have changed since the last probe
+        self._resized = False  # the last probe had another size than the one before
 
     def observe(self, in_flight, texts, seconds, callers):
         """Feed one answered request; re-decide for ``callers`` one-text callers at once."""
         if not self.automatic:
             return self.holding
-        if self.latency.samples > MIN_SAMPLES and _surprising(self.latency.fit, in_flight, texts, seconds):
-            self.surprises += 1  # the fit may be out of date: probe soon
-            self._since_probe = max(self._since_probe, self._probe_every - SURPRISE_PROBE_AFTER)
+        # A probe of another size than the last one measures where the fit has not looked:
+        # its requests are expected to differ, not a sign of change.
+        resized = self.holding and in_flight > 0 and self._resized
+        if self.latency.samples > MIN_SAMPLES and not resized:
+            surprise = _surprise(self.latency.fit, in_flight, texts, seconds)
+            if surprise and surprise == self._last_surprise:
+                self.surprises += 1  # the fit may be out of date: probe soon
+                self._surprised = True
+            self._last_surprise = surprise
         fit = self.latency.add(in_flight, texts, seconds)
         self._since_probe += 1
         if self.latency.samples < MIN_SAMPLES or callers < 2:
@@ -137,10 +172,29 @@ class HoldPolicy:
         alone = fit.alone(callers)
         gain = (alone - fit.shared(callers)) / alone if alone > 0 else 0.0
         hold = gain > (LEAVE_GAIN if self.holding else ENTER_GAIN)
+        if self.holding:
+            hold = self._still_holding(hold, in_flight, callers)
         if hold != self.holding:
             self.holding = hold
             self.changes += 1
+            if hold:  # probes start small again
+                self.probe_size, self._probe_left, self._worth_holding = 1, 0, True
         return self.holding
+
+    def _still_holding(self, hold, in_flight, callers):
+        """While holding: whether to go on, given what the fit says (``hold``) after this request."""
+        self._worth_holding = hold
+        if hold:
+            return True
+        # Measured with at least half as many in flight as every call sent alone would put
+        # there: no queue worth holding for (a service that serves that many at once loses
+        # little to calls sent at once, two waves at most). Else a queue may show only with
+        # more in flight: a larger probe, soon (see ``probe``).
+        return in_flight < max(1, self._largest_probe(callers) // 2)
+
+    def _largest_probe(self, callers):
+        """Calls a probe may send alone: all but one (which opens the shared request), within the batcher's slots."""
+        return max(1, min(callers, self.max_in_flight or callers) - 1)
 
     def wait_seconds(self, callers):
         """How long a call opening a shared request waits for company (0: not at all).
@@ -162,27 +216,43 @@ class HoldPolicy:
         return min(high, max(low, expected))
 
     def probe(self, callers):
-        """Whether the next call, while calls are held, should go alone at once (a probe).
+        """Whether the next call, while calls are held, should go alone at once (part of a probe).
 
         Held calls travel one request at a time, which says nothing about what requests in
-        flight together cost: a call sent alone now and then, with the shared request
-        leaving while it is in flight, measures it. Not holding, every request measures it.
+        flight together cost: ``probe_size`` calls sent alone now and then, with the shared
+        request leaving while they are in flight, measure it. Not holding, every request
+        measures it. The batcher asks as each call arrives with no shared request open.
         """
-        if not self.automatic or not self.holding or callers < 2 or self._since_probe < self._probe_every:
+        if not self.automatic or not self.holding or callers < 2:
+            return False
+        if self._probe_left > 0:
+            self._probe_left -= 1
+            return True
+        if not self._worth_holding:  # the next size up, once the last probe's requests are answered
+            due = self.probe_size + 1
+        else:
+            due = SURPRISE_PROBE_AFTER if self._surprised else self._probe_every
+        if self._since_probe < due:
             return False
         self._since_probe = 0
+        self._surprised = False
         self.probes += 1
+        size = self.probe_size // 2 if self._worth_holding else self.probe_size * 2
+        size = max(1, min(size, self._largest_probe(callers)))
+        self._resized, self.probe_size = size != self.probe_size, size
+        self._probe_left = self.probe_size - 1
         return True
 
 
-def _surprising(fit, in_flight, texts, seconds):
-    """Whether this request's latency says the fit may be out of date (see SURPRISE)."""
+def _surprise(fit, in_flight, texts, seconds):
+    """1 if this request was surprisingly slow for the fit, -1 if surprisingly fast, else 0 (see SURPRISE)."""
     alone = fit.shared(texts)
     if in_flight == 0:
-        return abs(seconds - alone) > SURPRISE * max(alone, 1e-3)
-    per_request = (seconds - alone) / in_flight
-    return abs(per_request - fit.per_request) > max(SURPRISE_PER_REQUEST * fit.per_request,
-                                                    SURPRISE_PER_REQUEST * fit.per_text, 0.02 * alone / in_flight)
+        off, bound = seconds - alone, SURPRISE * max(alone, 1e-3)
+    else:
+        off = (seconds - alone) / in_flight - fit.per_request
+        bound = max(SURPRISE_PER_REQUEST * fit.per_request, SURPRISE_PER_REQUEST * fit.per_text, 0.02 * alone / in_flight)
+    return 0 if abs(off) <= bound else (1 if off > 0 else -1)
 
 
 def _nonnegative_least_squares(xx, xy):

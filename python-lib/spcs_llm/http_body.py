@@ -37,6 +37,15 @@ def is_cut_short(headers, received):
     return received < int(declared)
 
 
+def headers_as_set(request):
+    """A requests ``auth`` that leaves the request as built: our own header carries the credential.
+
+    With no ``auth``, requests reads ~/.netrc (or $NETRC) on every request, and an entry
+    for the host, or a ``default`` one, replaces our Authorization header with Basic auth.
+    """
+    return request
+
+
 def is_header_safe(token):
     """True if ``token`` can go inside ``Snowflake Token="..."``: printable ASCII, no space, quote or backslash.
 

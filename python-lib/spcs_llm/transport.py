@@ -32,7 +32,7 @@ from .errors import (
     StreamInterruptedError,
     TransientServiceError,
 )
-from .http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader
+from .http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader, headers_as_set
 from .retry_policy import RetryPolicy, parse_retry_after
 from .server_text import clean, describe_error_body
 
@@ -232,7 +232,7 @@ class Transport:
         self.requests_sent += 1
         try:
             return self.session.post(url, data=data, headers=headers, timeout=timeout, verify=self.verify,
-                                     stream=stream, allow_redirects=False)
+                                     stream=stream, allow_redirects=False, auth=headers_as_set)
         except requests.exceptions.SSLError:
             raise AuthError(
                 "TLS verification of %s failed. Check 'llmEndpointUrl', or give a CA bundle in 'caBundlePath' "

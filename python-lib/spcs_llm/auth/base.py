@@ -11,7 +11,7 @@ import requests
 
 from ..errors import AuthError, TransientServiceError
 from ..deadline import Deadline
-from ..http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader, is_header_safe
+from ..http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader, headers_as_set, is_header_safe
 from ..server_text import Scrubber
 from ..single_flight import SingleFlight
 
@@ -136,6 +136,7 @@ def post(session, url, timeout, verify, what, deadline=None, **kwargs):
     deadline = deadline or Deadline(timeout[0] + timeout[1], "the connect and read timeouts")
     timeout = (deadline.timeout(timeout[0], what), deadline.timeout(timeout[1], what))
     kwargs["headers"] = dict(kwargs.get("headers") or {}, **{"Accept-Encoding": ACCEPT_ENCODING})
+    kwargs.setdefault("auth", headers_as_set)  # no ~/.netrc entry replaces what we send
     try:
         response = session.post(url, timeout=timeout, verify=verify, allow_redirects=False, stream=True, **kwargs)
     except requests.exceptions.SSLError as exc:
