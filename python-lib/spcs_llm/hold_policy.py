@@ -19,11 +19,11 @@ requests are in flight together all the time).
 A straight line through a probe of one call cannot tell a service that serves a few
 requests at once (two or four workers) from one that serves them all: two requests in
 flight do not queue on either. So holding stops only on what requests showed with at
-least half as many others in flight as sending every call alone would put there. Until then, a probe
-after which holding no longer looks worth it is followed soon by one sending twice as
-many calls alone (1, 2, 4, ...); one after which it does, by a probe half its size at the
-usual interval, so probes stay about as small as still shows the queue. Pure: the
-batcher feeds it samples.
+least half as many others in flight as sending every call alone would put there. Until
+then, a probe after which holding no longer looks worth it is followed soon by one
+sending twice as many calls alone (1, 2, 4, ...); one after which it does, by a probe
+half its size at the usual interval, so probes stay about as small as still shows the
+queue. Pure: the batcher feeds it samples.
 """
 
 MEMORY = 32.0  # samples: older ones fade by a factor e per this many newer samples
@@ -34,12 +34,13 @@ LEAVE_GAIN = 0.05  # ...stop when it saves less than this
 PROBE_EVERY = 32  # requests between probes while holding (one text alone: ~2% of a one-worker service's time)
 # Two requests in a row that say the service may have changed make the next probe come
 # after SURPRISE_PROBE_AFTER requests instead of the full interval (a fit after which
-# holding no longer looks worth it, as soon as the last probe is answered). A request says so when, alone, its latency is
-# this far (relative) from the fit's, or, with others in flight, its cost per request is
-# this far from the fit's (relative, and more than half a text and 2% of the latency),
-# and the next one says so in the same direction. One is not enough: behind one worker,
-# of two requests in flight together the first served sees no queue and the second a
-# whole request's, both far from the fit's average, every time.
+# holding no longer looks worth it: as soon as the last probe is answered). A request
+# says so when, alone, its latency is this far (relative) from the fit's, or, with others
+# in flight, its cost per request is this far from the fit's (relative, and more than
+# half a text and 2% of the latency), and the next one says so in the same direction.
+# One is not enough: behind one worker, of two requests in flight together the first
+# served sees no queue and the second a whole request's, both far from the fit's average,
+# every time.
 SURPRISE = 0.25
 SURPRISE_PER_REQUEST = 0.5
 SURPRISE_PROBE_AFTER = 4
@@ -89,7 +90,8 @@ class LatencyFit:
         self._prior_weight = prior_weight
         self._xx = [[0.0, 0.0], [0.0, 0.0]]
         self._xy = [0.0, 0.0]
-        self._queued = [0.0, 0.0, 0.0, 0.0]  # decayed sums over requests with n others in flight: n², n, n·texts, n·seconds
+        # Decayed sums over requests with n others in flight: n², n, n·texts, n·seconds.
+        self._queued = [0.0, 0.0, 0.0, 0.0]
         self.samples = 0
         self.alone_samples = 0  # requests with nothing else in flight: what ``base`` comes from
         self.typical = 0.0  # moving average of every latency, while ``base`` is not measured yet
@@ -251,7 +253,8 @@ def _surprise(fit, in_flight, texts, seconds):
         off, bound = seconds - alone, SURPRISE * max(alone, 1e-3)
     else:
         off = (seconds - alone) / in_flight - fit.per_request
-        bound = max(SURPRISE_PER_REQUEST * fit.per_request, SURPRISE_PER_REQUEST * fit.per_text, 0.02 * alone / in_flight)
+        bound = max(SURPRISE_PER_REQUEST * fit.per_request, SURPRISE_PER_REQUEST * fit.per_text,
+                    0.02 * alone / in_flight)
     return 0 if abs(off) <= bound else (1 if off > 0 else -1)
 
 
