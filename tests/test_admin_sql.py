@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from dss import ask, make_llm
-from spcs_llm import snowflake_sql
+from spcs_llm.snowflake import services as snowflake_sql
 from spcs_llm.errors import ConfigError, ServiceSuspendedError
 from spcs_llm.settings import parse_settings
 

@@ -3,7 +3,7 @@
 import pytest
 
 from dss import ask, defaults, make_llm
-from spcs_llm.auto_resume import AutoResumer
+from spcs_llm.snowflake.auto_resume import AutoResumer
 from spcs_llm.errors import AuthError
 from spcs_llm.settings import parse_settings
 

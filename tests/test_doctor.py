@@ -3,7 +3,7 @@
 import io
 
 from dss import generate_keypair  # noqa: F401  (puts python-lib on the path)
-from spcs_llm.doctor import main, run_checks
+from spcs_llm.admin.doctor import main, run_checks
 from spcs_standin import Service, Timing
 
 

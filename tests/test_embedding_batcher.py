@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from dss import make_model, new_trace
-from spcs_llm.embedding_batcher import CallerCount, EmbeddingBatcher, SizeLimit, plan_batches
+from spcs_llm.batching.embedding_batcher import CallerCount, EmbeddingBatcher, SizeLimit, plan_batches
 from spcs_llm.errors import (AuthError, ConfigError, PayloadTooLargeError, RequestRejectedError,
                              TransientServiceError)
 from spcs_standin import Service, Timing, deterministic_vector

@@ -3,7 +3,7 @@
 import pytest
 
 from spcs_llm.errors import ConfigError
-from spcs_llm.urls import normalize_base_url
+from spcs_llm.wire.urls import normalize_base_url
 
 HOST = "abc123-myorg-myaccount.snowflakecomputing.app"
 

@@ -8,7 +8,7 @@ drives it: what each round sends depends on the policy's decision and its probes
 
 import pytest
 
-from spcs_llm.hold_policy import PROBE_EVERY, HoldPolicy, LatencyFit
+from spcs_llm.batching.hold_policy import PROBE_EVERY, HoldPolicy, LatencyFit
 
 BASE, PER_TEXT = 0.020, 0.001
 

@@ -11,9 +11,9 @@ import requests.sessions
 import responses
 
 from dss import ask, make_llm, make_model, new_query, new_trace
-from spcs_llm import json_codec
+from spcs_llm.wire import json_codec
 from spcs_llm.settings import parse_settings
-from spcs_llm.transport import EnvironmentCachingSession, Transport
+from spcs_llm.transport.exchange import EnvironmentCachingSession, Transport
 
 
 def test_json_codec_gives_the_standard_library_results():

@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
 
 from dss import make_llm, new_trace
-from spcs_llm import json_codec
+from spcs_llm.wire import json_codec
 from spcs_llm.errors import ConfigError, InvalidInputError, MalformedResponseError
 from spcs_llm.protocols.custom import CustomProtocol, parse_custom_settings
 from spcs_llm.protocols.openai_compat import ChatStreamParser, OpenAICompatibleProtocol
 from spcs_llm.protocols.registry import LegacyTextGenerationProtocol, SentenceTransformersProtocol
 from spcs_llm.protocols.registry_rows import maybe_json
-from spcs_llm.transport import decode_json_body
+from spcs_llm.transport.exchange import decode_json_body
 
 URL = "https://svc.example.snowflakecomputing.app/v1/chat/completions"
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dss import new_query  # noqa: F401  (sets up the paths)
-from spcs_llm import json_codec
+from spcs_llm.wire import json_codec
 from spcs_llm.errors import InvalidInputError, MalformedResponseError
 from spcs_llm.protocols.base import Completion, Embeddings
 from spcs_llm.protocols.chat_template import ChatTemplate

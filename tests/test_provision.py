@@ -9,7 +9,7 @@ import pytest
 import responses
 
 from dss import ROOT
-from spcs_llm.provision import SECRET_KEYS, main
+from spcs_llm.admin.provision import SECRET_KEYS, main
 
 sys.path.insert(0, os.path.join(ROOT, "devtools"))
 from build_plugin import build  # noqa: E402

@@ -6,8 +6,8 @@ from dss import ROOT  # noqa: F401  (puts python-lib on sys.path)
 from spcs_llm.errors import ConfigError
 from spcs_llm.pushdown import sql
 from spcs_llm.pushdown.plan import Table, build_plan
-from spcs_llm.snowflake_sql import Endpoint, ServiceInfo
-from spcs_llm.sql_identifiers import string_literal
+from spcs_llm.snowflake.services import Endpoint, ServiceInfo
+from spcs_llm.snowflake.identifiers import string_literal
 
 sqlglot = pytest.importorskip("sqlglot")
 

@@ -4,7 +4,7 @@ import io
 import logging
 
 from dss import generate_keypair, make_llm, make_model, new_query, new_trace
-from spcs_llm.doctor import main as doctor
+from spcs_llm.admin.doctor import main as doctor
 
 PASSPHRASE = "CANARY-PASSPHRASE-7f3a"
 OAUTH = "CANARY-OAUTH-TOKEN-91bd"
@@ -70,7 +70,7 @@ def test_no_canary_anywhere(env, caplog, capsys, tmp_path, monkeypatch):
 
 def test_no_canary_in_the_connector_paths(env, caplog, capsys):
     """The services macro and auto-resume go through snowflake-connector-python, which logs at DEBUG."""
-    from spcs_llm import service_macro
+    from spcs_llm.admin import service_macro
 
     caplog.set_level(logging.DEBUG)
     private, public = generate_keypair(passphrase=PASSPHRASE)

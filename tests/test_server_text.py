@@ -78,7 +78,7 @@ def test_a_token_that_cannot_go_in_a_header_is_refused_in_set_config_naming_the_
 
 
 def test_the_scrubber_masks_token_shaped_text_it_was_never_told_about():
-    from spcs_llm.server_text import Scrubber
+    from spcs_llm.wire.server_text import Scrubber
 
     jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJBQ0NPVU5UIn0.c2lnbmF0dXJl"
     text = ('Authorization: Snowflake Token="ver:1-hint:123-ETMsDgAAAXyz" Bearer abcdefgh12345678 %s '

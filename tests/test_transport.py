@@ -7,8 +7,8 @@ import pytest
 from dss import ask, make_llm, make_model, new_query, new_trace
 from spcs_llm.errors import (AuthError, ConfigError, InvalidInputError, MalformedResponseError, ServiceSuspendedError,
                              StreamInterruptedError, TransientServiceError)
-from spcs_llm.http_body import is_cut_short
-from spcs_llm.retry_policy import parse_retry_after
+from spcs_llm.wire.http_body import is_cut_short
+from spcs_llm.transport.retry_policy import parse_retry_after
 from spcs_standin import deterministic_vector, http_date
 
 

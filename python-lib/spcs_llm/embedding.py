@@ -7,7 +7,7 @@ one request per batch it is handed.
 """
 
 from .client import ModelClient
-from .embedding_batcher import EmbeddingBatcher
+from .batching.embedding_batcher import EmbeddingBatcher
 from .errors import InvalidInputError
 from .modes import EMBEDDING
 from .tokens import count_or_estimate, estimate_tokens

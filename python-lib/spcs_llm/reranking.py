@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from .client import ModelClient
-from .embedding_batcher import _merge, plan_batches  # a piece's scores merge as a batch's vectors do
+from .batching.embedding_batcher import _merge, plan_batches  # a piece's scores merge as a batch's vectors do
 from .errors import InvalidInputError, PayloadTooLargeError
 from .modes import RERANKING
 from .protocols.rerank import document_text, parts_text

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .auth.keypair_jwt import load_private_key
-from .credentials import KeyPairCredential, OAuthCredential, PatCredential
+from .auth.credentials import KeyPairCredential, OAuthCredential, PatCredential
 from .errors import ConfigError
-from .http_body import is_header_safe
+from .wire.http_body import is_header_safe
 from .modes import MODE_NAMES as MODES
 from .protocols.chat_template import ChatTemplate
 from .protocols.custom import parse_custom_settings
-from .sql_identifiers import check_identifier
-from .urls import host_of, normalize_base_url
+from .snowflake.identifiers import check_identifier
+from .wire.urls import host_of, normalize_base_url
 
 AUTH_MODES = ("OAUTH", "KEYPAIR_JWT", "PAT")
 

@@ -2,7 +2,7 @@
 
 from dataiku.runnables import Runnable
 
-from spcs_llm import service_macro
+from spcs_llm.admin import service_macro
 
 
 class MyRunnable(Runnable):

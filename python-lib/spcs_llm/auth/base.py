@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import requests
 
 from ..errors import AuthError, TransientServiceError
-from ..deadline import Deadline
-from ..http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader, headers_as_set, is_header_safe
-from ..server_text import Scrubber
-from ..single_flight import SingleFlight
+from ..wire.deadline import Deadline
+from ..wire.http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader, headers_as_set, is_header_safe
+from ..wire.server_text import Scrubber
+from .single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ..errors import AuthError, ConfigError
-from ..server_text import clean, describe_error_body
+from ..wire.server_text import clean, describe_error_body
 from .base import CachedToken, TokenProvider, post, refresh_time
 from .pem import rebuild_pem
 

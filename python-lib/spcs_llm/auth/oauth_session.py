@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from ..errors import AuthError, CredentialExpiredError
-from ..server_text import clean
+from ..wire.server_text import clean
 from .base import CachedToken, TokenProvider, authorization_header, post, refresh_time
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from ..credentials import KeyPairCredential, OAuthCredential, PatCredential
+from .credentials import KeyPairCredential, OAuthCredential, PatCredential
 from .keypair_jwt import KeyPairTokenProvider
 from .oauth_session import OAuthSessionTokenProvider
 from .pat import PatTokenProvider

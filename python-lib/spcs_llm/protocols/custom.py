@@ -30,7 +30,7 @@ from typing import Optional
 from jsonpath_ng.ext import parse as parse_jsonpath
 
 from ..errors import ConfigError, InvalidInputError, MalformedResponseError
-from ..urls import method_path
+from ..wire.urls import method_path
 from . import prompt_formats
 from .answer_checks import float_vector, is_number, parses_answer
 from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings, Ranking, RerankProtocol

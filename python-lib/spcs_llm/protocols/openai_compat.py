@@ -6,7 +6,7 @@ Embeddings: ``POST /v1/embeddings`` with a list ``input``; ``data[i].index`` giv
 
 import json
 
-from .. import json_codec
+from ..wire import json_codec
 from ..errors import MalformedResponseError
 from .answer_checks import (expect_list, expect_object, float_vector, is_number, optional_list, optional_object,
                             optional_str, parses_answer)

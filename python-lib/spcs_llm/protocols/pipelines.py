@@ -19,9 +19,9 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
-from .. import json_codec
+from ..wire import json_codec
 from ..errors import InvalidInputError, MalformedResponseError
-from ..urls import method_path
+from ..wire.urls import method_path
 from .answer_checks import expect_list, expect_object, parses_answer
 from .base import ChatProtocol, Completion
 from .dss_messages import Image

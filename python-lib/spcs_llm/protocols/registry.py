@@ -6,7 +6,7 @@ Each method is at ``/<method>`` with ``_`` turned into ``-``; bodies use the row
 import logging
 
 from ..errors import MalformedResponseError
-from ..urls import method_path
+from ..wire.urls import method_path
 from . import prompt_formats
 from .answer_checks import float_vector, optional_str, parses_answer
 from .base import ChatProtocol, Completion, EmbeddingProtocol, Embeddings

@@ -1,6 +1,6 @@
 """The Model Registry / service function row format: ``{"data": [[index, {...}], ...]}``."""
 
-from .. import json_codec
+from ..wire import json_codec
 from ..errors import MalformedResponseError
 
 

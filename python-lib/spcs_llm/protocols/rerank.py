@@ -19,7 +19,7 @@ import math
 import reprlib
 
 from ..errors import InvalidInputError, MalformedResponseError
-from ..urls import method_path
+from ..wire.urls import method_path
 from .answer_checks import parses_answer
 from .base import Ranking, RerankProtocol
 from .registry_rows import decode_rows, encode_rows, maybe_json

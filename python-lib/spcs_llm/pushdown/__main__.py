@@ -17,7 +17,8 @@ import json
 import logging
 import sys
 
-from .. import doctor, snowflake_sql
+from ..admin import doctor
+from ..snowflake import services as snowflake_sql
 from ..errors import SPCSLLMError
 from ..settings import parse_connection
 from . import runner, sql

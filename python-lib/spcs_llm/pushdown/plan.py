@@ -12,9 +12,9 @@ from typing import Optional, Tuple
 
 from ..errors import ConfigError
 from ..settings import _bool, _float, _int, _text  # the connection's own parsers: same rules, same messages
-from ..snowflake_sql import service_for_host
-from ..sql_identifiers import check_bare_name, check_identifier, quote_identifier, quote_qualified
-from ..urls import host_of, method_path, normalize_base_url
+from ..snowflake.services import service_for_host
+from ..snowflake.identifiers import check_bare_name, check_identifier, quote_identifier, quote_qualified
+from ..wire.urls import host_of, method_path, normalize_base_url
 from . import kinds as kinds_table
 from .kinds import EMBEDDING, NOT_CALLABLE_FROM_SQL
 

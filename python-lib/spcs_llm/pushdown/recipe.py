@@ -3,7 +3,7 @@
 import logging
 
 from ..errors import ConfigError
-from ..sql_identifiers import check_identifier
+from ..snowflake.identifiers import check_identifier
 from . import runner
 from .plan import Table, build_plan, kind_for
 

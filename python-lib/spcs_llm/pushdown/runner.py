@@ -12,9 +12,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Optional
 
-from .. import snowflake_sql
+from ..snowflake import services as snowflake_sql
 from ..settings import CostSettings, _float  # the connection's credit settings and parser
-from ..sql_identifiers import string_literal
+from ..snowflake.identifiers import string_literal
 from . import sql
 
 logger = logging.getLogger(__name__)

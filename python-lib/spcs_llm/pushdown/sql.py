@@ -11,7 +11,7 @@ WITH clause (DSS cannot run a recipe query that starts with WITH):
                 [WHERE NOT EXISTS (<key already in the output>)]) AS __SPCS_ROWS) AS __SPCS_CALLS
 """
 
-from ..sql_identifiers import quote_identifier, string_literal
+from ..snowflake.identifiers import quote_identifier, string_literal
 from .kinds import EMBEDDING
 
 INPUT = '"__SPCS_INPUT"'

@@ -30,9 +30,9 @@ import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
-from .errors import PayloadTooLargeError, RequestRejectedError
+from ..errors import PayloadTooLargeError, RequestRejectedError
 from .hold_policy import HoldPolicy
-from .tokens import estimate_tokens
+from ..tokens import estimate_tokens
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ imports nothing of ours, so any module may use it without an import cycle.
 
 import re
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 _PART = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _IDENTIFIER = re.compile(r"^%s(?:\.%s){0,2}$" % (_PART, _PART))

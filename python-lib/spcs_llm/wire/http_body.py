@@ -11,7 +11,7 @@ import socket
 import zlib
 from http.client import HTTPException
 
-from .errors import DeadlineExceededError, MalformedResponseError, ResponseTooLargeError, TransientServiceError
+from ..errors import DeadlineExceededError, MalformedResponseError, ResponseTooLargeError, TransientServiceError
 
 # One socket read takes at most this much; read1 returns what has arrived, never waits for more.
 READ_CHUNK = 256 * 1024

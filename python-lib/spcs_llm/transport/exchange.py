@@ -18,10 +18,10 @@ from requests.adapters import HTTPAdapter
 from requests.sessions import merge_setting
 from tenacity import Retrying, retry_if_exception
 
-from . import json_codec
-from .auth import authorization_header, provider_for
-from .deadline import Deadline
-from .errors import (
+from ..wire import json_codec
+from ..auth import authorization_header, provider_for
+from ..wire.deadline import Deadline
+from ..errors import (
     SPCSLLMError,
     AuthError,
     MalformedResponseError,
@@ -32,9 +32,9 @@ from .errors import (
     StreamInterruptedError,
     TransientServiceError,
 )
-from .http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader, headers_as_set
+from ..wire.http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader, headers_as_set
 from .retry_policy import RetryPolicy, parse_retry_after
-from .server_text import clean, describe_error_body
+from ..wire.server_text import clean, describe_error_body
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Transport:
         self.requests_sent = 0
         self.resumer = None
         if settings.auto_resume is not None:
-            from .auto_resume import AutoResumer
+            from ..snowflake.auto_resume import AutoResumer
 
             self.resumer = AutoResumer(settings, session=getattr(self.auth, "snowflake_session", None),
                                        scrub=self.auth.scrub)

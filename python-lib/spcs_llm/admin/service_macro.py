@@ -6,9 +6,9 @@
 import html
 import logging
 
-from . import snowflake_sql
-from .errors import ConfigError
-from .settings import parse_connection
+from ..snowflake import services as snowflake_sql
+from ..errors import ConfigError
+from ..settings import parse_connection
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ left of it, and a call past it fails with ``DeadlineExceededError`` naming the s
 
 import time
 
-from .errors import DeadlineExceededError
+from ..errors import DeadlineExceededError
 
 
 class Deadline:

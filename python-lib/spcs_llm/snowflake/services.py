@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import List
 from urllib.parse import urlsplit
 
-from .errors import ServiceError
-from .auth.keypair_jwt import load_private_key
-from .credentials import KeyPairCredential, OAuthCredential, PatCredential
-from .sql_identifiers import check_identifier  # noqa: F401  (re-exported for the admin tools)
+from ..errors import ServiceError
+from ..auth.keypair_jwt import load_private_key
+from ..auth.credentials import KeyPairCredential, OAuthCredential, PatCredential
+from .identifiers import check_identifier  # noqa: F401  (re-exported for the admin tools)
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 _LOOPBACK_NAMES = {"localhost"}
 # "https:/host", "https:host", "https//host", "https:\\host": a bare host would get "https://"

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from tenacity import wait_random_exponential
 
-from .errors import TransientServiceError
+from ..errors import TransientServiceError
 
 logger = logging.getLogger(__name__)
 

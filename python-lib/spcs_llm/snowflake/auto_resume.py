@@ -10,11 +10,11 @@ it already holds (OAuth), else the credential from ``set_config``.
 import logging
 import time
 
-from . import snowflake_sql
-from .errors import AuthError, ServiceError, ServiceSuspendedError, SPCSLLMError
-from .server_text import Scrubber, clean
-from .credentials import OAuthCredential
-from .single_flight import SingleFlight
+from . import services as snowflake_sql
+from ..errors import AuthError, ServiceError, ServiceSuspendedError, SPCSLLMError
+from ..wire.server_text import Scrubber, clean
+from ..auth.credentials import OAuthCredential
+from ..auth.single_flight import SingleFlight
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""spcs_llm.admin."""
