@@ -13,7 +13,8 @@ import responses
 from dss import ask, make_llm, make_model, new_query, new_trace
 from spcs_llm.wire import json_codec
 from spcs_llm.settings import parse_settings
-from spcs_llm.transport.exchange import EnvironmentCachingSession, Transport
+from spcs_llm.transport import Transport
+from spcs_llm.transport.pool import EnvironmentCachingSession
 
 
 def test_json_codec_gives_the_standard_library_results():

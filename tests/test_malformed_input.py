@@ -18,7 +18,7 @@ from spcs_llm.protocols.custom import CustomProtocol, parse_custom_settings
 from spcs_llm.protocols.openai_compat import ChatStreamParser, OpenAICompatibleProtocol
 from spcs_llm.protocols.registry import LegacyTextGenerationProtocol, SentenceTransformersProtocol
 from spcs_llm.protocols.registry_rows import maybe_json
-from spcs_llm.transport.exchange import decode_json_body
+from spcs_llm.transport.status import decode_json_body
 
 URL = "https://svc.example.snowflakecomputing.app/v1/chat/completions"
 

@@ -14,7 +14,7 @@ import dss  # noqa: F401  (puts python-lib on the path)
 from spcs_llm.errors import ConfigError, InvalidInputError, MalformedResponseError
 from spcs_llm.protocols.custom import CustomProtocol, parse_custom_settings
 from spcs_llm.protocols.rerank import CrossEncoderProtocol, OpenAIRerankProtocol, TEIRerankProtocol, parts_text
-from spcs_llm.transport.exchange import is_size_refusal
+from spcs_llm.transport.status import is_size_refusal
 
 DOCS = ["aspirin for chest pain", "insulin for diabetes", "splint for a fracture"]
 

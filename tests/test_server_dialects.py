@@ -18,7 +18,7 @@ from spcs_llm.errors import PayloadTooLargeError, RequestRejectedError, StreamIn
 from spcs_llm.protocols.optional_params import refused_parameters
 from spcs_llm.settings import parse_settings
 from spcs_llm.tokens import estimate_tokens, server_token_count
-from spcs_llm.transport.exchange import Transport
+from spcs_llm.transport import Transport
 from spcs_standin import deterministic_vector
 
 WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {

@@ -17,7 +17,7 @@ from .costs import Bill, CostAccountant
 from .errors import ConfigError
 from .modes import modes_for
 from .protocols import for_settings
-from .transport.exchange import Transport
+from .transport import Transport
 
 END = object()  # the end of a blocking iterator, for next(items, END)
 

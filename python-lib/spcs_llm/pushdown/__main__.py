@@ -23,7 +23,7 @@ from ..errors import SPCSLLMError
 from ..settings import parse_connection
 from . import runner, sql
 from .kinds import EMBEDDING, PROMPT
-from .plan import Table, build_plan, table_from_names
+from .plan import build_plan, table_from_names
 
 CAPABILITIES = {"embed": EMBEDDING, "prompt": PROMPT}
 

@@ -1,8 +1,7 @@
-"""Snowflake SQL for the admin tools: discover services and endpoints, resume and suspend them.
+"""Snowflake SQL about services: discover services and endpoints, read their status, resume and suspend them.
 
-Uses snowflake-connector-python with the same credentials as the LLM component (OAuth
-access token, key pair, PAT). Service names from settings are validated as identifiers
-before they reach a statement; string arguments are bound, not pasted.
+Runs on a connection from ``connection``. Service names from settings are validated as
+identifiers before they reach a statement; string arguments are bound, not pasted.
 """
 
 import json
@@ -10,22 +9,12 @@ import logging
 import time
 from dataclasses import dataclass, field
 from typing import List
-from urllib.parse import urlsplit
 
 from ..errors import ServiceError
-from ..auth.keypair_jwt import load_private_key
-from ..auth.credentials import KeyPairCredential, OAuthCredential, PatCredential
+from .connection import SessionCredential, connect, connector_args  # noqa: F401  (the admin tools' one import)
 from .identifiers import check_identifier  # noqa: F401  (re-exported for the admin tools)
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SessionCredential:
-    """A live Snowflake session (its session and master tokens), such as the one an OAuth model holds."""
-
-    session_token: str = field(repr=False)
-    master_token: str = field(repr=False)
 
 
 @dataclass
@@ -55,39 +44,6 @@ class ServiceInfo:
     def quoted_name(self):
         """DB.SCHEMA.NAME with every part quoted as SHOW SERVICES spells it (a lower-case or odd name stays itself)."""
         return _qualified(self)
-
-
-def connector_args(account_url, credential, role=None):
-    """Keyword arguments of ``snowflake.connector.connect`` for our credential types."""
-    parts = urlsplit(account_url)
-    args = {"host": parts.hostname, "port": parts.port or (443 if parts.scheme == "https" else 80),
-            "protocol": parts.scheme, "account": parts.hostname.split(".")[0], "login_timeout": 60,
-            "network_timeout": 60, "client_session_keep_alive": False}
-    if isinstance(credential, SessionCredential):
-        # Kept alive on close: the model goes on sending this session's token to the ingress.
-        args.update(session_token=credential.session_token, master_token=credential.master_token,
-                    server_session_keep_alive=True)
-    elif isinstance(credential, OAuthCredential):
-        args.update(authenticator="oauth", token=credential.access_token)
-    elif isinstance(credential, PatCredential):
-        args.update(authenticator="PROGRAMMATIC_ACCESS_TOKEN", token=credential.token)
-        role = role or credential.role
-    elif isinstance(credential, KeyPairCredential):
-        args.update(authenticator="SNOWFLAKE_JWT", account=credential.account, user=credential.user,
-                    private_key=load_private_key(credential.private_key_pem, credential.passphrase))
-        role = role or credential.role
-    else:
-        raise TypeError("unknown credential type %s" % type(credential).__name__)
-    if role:
-        args["role"] = role
-    return args
-
-
-def connect(account_url, credential, role=None):
-    """An open connection (the caller closes it)."""
-    import snowflake.connector
-
-    return snowflake.connector.connect(**connector_args(account_url, credential, role))
 
 
 def _rows(cursor, sql, params=None):

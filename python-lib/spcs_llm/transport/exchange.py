@@ -1,4 +1,4 @@
-"""HTTP to the SPCS ingress: pooled connections, auth header, retries, error translation.
+"""One request and its answer: the auth header, one refresh and replay, retries, SSE streams.
 
 One ``Transport`` per model owns a ``requests.Session`` whose pool holds as many
 keep-alive connections as the model's parallelism, so concurrent calls never queue for a
@@ -10,31 +10,19 @@ through ``server_text.clean``.
 """
 
 import logging
-import re
-from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from requests.sessions import merge_setting
 from tenacity import Retrying, retry_if_exception
 
-from ..wire import json_codec
 from ..auth import authorization_header, provider_for
+from ..errors import AuthError, SPCSLLMError, ServiceSuspendedError, StreamInterruptedError, TransientServiceError
+from ..wire import json_codec
 from ..wire.deadline import Deadline
-from ..errors import (
-    SPCSLLMError,
-    AuthError,
-    MalformedResponseError,
-    PayloadTooLargeError,
-    RequestRejectedError,
-    ServiceError,
-    ServiceSuspendedError,
-    StreamInterruptedError,
-    TransientServiceError,
-)
 from ..wire.http_body import ACCEPT_ENCODING, MEGABYTE, BodyReader, headers_as_set
-from .retry_policy import RetryPolicy, parse_retry_after
 from ..wire.server_text import clean, describe_error_body
+from .pool import pooled_session
+from .retry_policy import RetryPolicy
+from .status import auth_failure_message, connection_reason, decode_json_body, is_auth_failure, raise_for_status
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +46,7 @@ class Transport:
         t = settings.transport
         self.timeout = (t.connect_timeout, t.read_timeout)
         self.verify = t.verify
-        self.session = session or _pooled_session(t.max_parallelism)
+        self.session = session or pooled_session(t.max_parallelism)
         self.auth = provider_for(settings, self.session)
         self.requests_sent = 0
         self.resumer = None
@@ -182,16 +170,16 @@ class Transport:
         deadline = deadline or Deadline.for_call(self.settings.transport)
         token = self.auth.get_token(deadline)
         response = self._post(path, data, token, stream, accept, deadline)
-        if _is_auth_failure(response):
+        if is_auth_failure(response):
             self._error_body(response, deadline)  # read before closing, so the replay reuses the connection
             response.close()
             logger.info("Ingress refused the token (HTTP %d); refreshing it once", response.status_code)
             token = self.auth.renew(token, deadline)
             response = self._post(path, data, token, stream, accept, deadline)
-            if _is_auth_failure(response):
+            if is_auth_failure(response):
                 message = self._server_text(response, request, deadline)
                 response.close()
-                raise AuthError(_auth_failure_message(response, self.settings, message))
+                raise AuthError(auth_failure_message(response, self.settings, message))
         if response.status_code >= 300:
             try:
                 raise_for_status(response, self.base_url + path, self.settings,
@@ -245,7 +233,7 @@ class Transport:
             raise TransientServiceError(
                 "No answer from %s within %g s (setting 'readTimeoutSeconds')." % (url, self.timeout[1])) from None
         except requests.exceptions.ConnectionError as exc:
-            raise TransientServiceError("Connection to %s failed (%s)." % (url, _connection_reason(exc))) from None
+            raise TransientServiceError("Connection to %s failed (%s)." % (url, connection_reason(exc))) from None
         except ValueError as exc:  # requests' InvalidHeader, or http.client's: their message holds the header's value
             if not isinstance(exc, requests.exceptions.InvalidHeader) and "header" not in str(exc).lower():
                 raise
@@ -255,30 +243,6 @@ class Transport:
     def close(self):
         """Close pooled connections."""
         self.session.close()
-
-
-class EnvironmentCachingSession(requests.Session):
-    """A ``requests.Session`` that reads proxy and CA-bundle variables once per host.
-
-    ``requests`` scans the whole environment for them on every request, which was a fifth
-    of its CPU per request here. DSS sets them when the backend starts, not while it runs.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._environment = {}
-
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):
-        """As ``requests.Session``'s, with the environment part cached per (scheme, host, verify)."""
-        if proxies or not self.trust_env:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, verify)
-        cached = self._environment.get(key)
-        if cached is None:
-            cached = self._environment[key] = super().merge_environment_settings(url, {}, None, verify, None)
-        return {"proxies": dict(cached["proxies"]), "verify": cached["verify"],
-                "stream": merge_setting(stream, self.stream), "cert": merge_setting(cert, self.cert)}
 
 
 def _drain(body):
@@ -293,108 +257,7 @@ def _drain(body):
         logger.debug("The stream's connection was not finished after [DONE]; it will not be reused")
 
 
-def _pooled_session(parallelism):
-    session = EnvironmentCachingSession()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(parallelism, 1) + 2, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
 def _encode(body):
     return json_codec.dumps(body)
 
 
-def _is_auth_failure(response):
-    return response.status_code == 401 or 300 <= response.status_code < 400
-
-
-def _auth_failure_message(response, settings, message):
-    if 300 <= response.status_code < 400:
-        what = "redirected the request to the Snowflake login page (HTTP %d)" % response.status_code
-    else:
-        what = "refused the token (HTTP 401: %s)" % message
-    return (
-        "The SPCS ingress %s even after a fresh token was obtained. Check that authentication mode %s is right "
-        "for this endpoint, that the user's role has USAGE on the service endpoint (GRANT SERVICE ROLE "
-        "<service>!ALL_ENDPOINTS_USAGE TO ROLE <role>), and that 'snowflakeAccountUrl' is the account that "
-        "owns the service." % (what, settings.auth_mode)
-    )
-
-
-def _connection_reason(exc):
-    text = str(exc)
-    for marker, reason in (("Name or service not known", "host name not found: check 'llmEndpointUrl'"),
-                           ("nodename nor servname", "host name not found: check 'llmEndpointUrl'"),
-                           ("Failed to resolve", "host name not found: check 'llmEndpointUrl'"),
-                           ("Connection refused", "connection refused"),
-                           ("Connection reset", "connection reset"),
-                           ("RemoteDisconnected", "the server closed the connection")):
-        if marker in text:
-            return reason
-    return type(exc).__name__
-
-
-# How servers word a refusal of a batch's size when they do not answer 413: pydantic's
-# "List should have at most 32 items" (infinity), "too many inputs", "batch size 64 > maximum
-# allowed batch size 32".
-_SIZE_REFUSAL = re.compile(r"too long|too many|too large|at most \d+ (items|inputs|elements)|batch size",
-                           re.IGNORECASE)
-
-
-def is_size_refusal(status, message):
-    """Whether an error answer refuses the request for its size (so a batch of it can be split)."""
-    return status == 413 or (status in (400, 422) and bool(_SIZE_REFUSAL.search(message or "")))
-
-
-def raise_for_status(response, url, settings, message):
-    """Translate an error status into the right exception (retryable or not), with the fix.
-
-    ``message`` is the server's text, already cleaned (``Transport._server_text``).
-    """
-    status = response.status_code
-    if status == 429:
-        raise TransientServiceError(
-            "The service is rate limiting requests (HTTP 429: %s). Lower 'maxParallelism' if this persists."
-            % message, status=status, retry_after=parse_retry_after(response.headers.get("Retry-After")))
-    if status == 503 and "suspend" in message.lower():
-        raise ServiceSuspendedError(
-            "The SPCS service behind %s is suspended (HTTP 503: %s). Resume it with ALTER SERVICE <name> RESUME "
-            "and wait until SYSTEM$GET_SERVICE_STATUS reports READY." % (url, message),
-            status=status, retry_after=parse_retry_after(response.headers.get("Retry-After")))
-    if status in (502, 503, 504):
-        raise TransientServiceError(
-            "The service is temporarily unavailable (HTTP %d: %s)." % (status, message), status=status,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")))
-    if status == 403:
-        raise RequestRejectedError(
-            "Access to %s is forbidden (HTTP 403: %s). Grant the role USAGE on the service endpoint "
-            "(GRANT SERVICE ROLE <service>!ALL_ENDPOINTS_USAGE TO ROLE <role>)." % (url, message), status)
-    if status == 404:
-        raise RequestRejectedError(
-            "%s does not exist (HTTP 404: %s). Check 'llmEndpointUrl', and that 'modelHandlingMode' (%s) and "
-            "'registryMethod' match what the service exposes." % (url, message, settings.mode), status)
-    if is_size_refusal(status, message):
-        raise PayloadTooLargeError("The service rejected the request as too large (HTTP %d: %s)." % (
-            status, message), status, message)
-    if 400 <= status < 500:
-        raise RequestRejectedError("The service rejected the request (HTTP %d: %s)." % (status, message), status,
-                                   message)
-    raise ServiceError("The service failed (HTTP %d: %s)." % (status, message), status)
-
-
-def decode_json_body(content, headers, url):
-    """Parse the bytes of a 2xx JSON answer; an HTML page here means a login page, not a model answer."""
-    # Parse the bytes: response.text would first guess the charset of the whole body,
-    # which costs more than the parse itself on large embedding answers. JSON is UTF-8.
-    content_type = headers.get("Content-Type", "")
-    if "text/html" in content_type or content[:64].lstrip().startswith(b"<"):
-        raise AuthError(
-            "%s answered with an HTML page instead of JSON: this is Snowflake's login page, so the request "
-            "was not authenticated. Check the authentication settings and that the token's role can use "
-            "the endpoint." % url)
-    try:
-        return json_codec.loads(content)
-    except ValueError:
-        raise MalformedResponseError(
-            "%s answered with a body that is not JSON (%d bytes)." % (url, len(content))) from None
