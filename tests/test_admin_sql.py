@@ -5,40 +5,41 @@ import threading
 import pytest
 
 from dss import ask, make_llm
-from spcs_llm.snowflake import services as snowflake_sql
+from spcs_llm.snowflake import connection, services
+from spcs_llm.snowflake.identifiers import check_identifier
 from spcs_llm.errors import ConfigError, ServiceSuspendedError
 from spcs_llm.settings import parse_settings
 
 
 def connect(env, mode="KEYPAIR_JWT"):
     settings = parse_settings(dict(env.config("openai", mode), snowflakeAccountUrl=env.standin.account_url))
-    return snowflake_sql.connect(settings.account_url, settings.credential)
+    return connection.connect(settings.account_url, settings.credential)
 
 
 @pytest.mark.parametrize("mode", ["OAUTH", "KEYPAIR_JWT", "PAT"])
 def test_discovery_lists_services_with_status_pool_and_ingress_urls(env, mode):
     conn = connect(env, mode)
     try:
-        services = snowflake_sql.list_services(conn)
+        found = services.list_services(conn)
     finally:
         conn.close()
-    by_name = {s.name: s for s in services}
+    by_name = {s.name: s for s in found}
     assert set(by_name) == {n.upper() for n in env.standin.services}
     openai = by_name["OPENAI"]
     assert (openai.status, openai.compute_pool, openai.qualified_name) == ("READY", "STANDIN_POOL", "ML.SERVING.OPENAI")
     assert [e.ingress_url for e in openai.endpoints] == [env.standin.host_of("openai")]
-    assert snowflake_sql.service_for_host(services, env.standin.host_of("st")).name == "ST"
+    assert services.service_for_host(found, env.standin.host_of("st")).name == "ST"
 
 
 def test_suspend_then_resume_until_ready(env):
     env.standin.sql.resume_seconds = 0.3
     conn = connect(env)
     try:
-        snowflake_sql.alter_service(conn, "ML.SERVING.OPENAI", "SUSPEND")
-        assert snowflake_sql.service_status(conn, "ML.SERVING.OPENAI") == "SUSPENDED"
-        snowflake_sql.alter_service(conn, "ML.SERVING.OPENAI", "RESUME")
+        services.alter_service(conn, "ML.SERVING.OPENAI", "SUSPEND")
+        assert services.service_status(conn, "ML.SERVING.OPENAI") == "SUSPENDED"
+        services.alter_service(conn, "ML.SERVING.OPENAI", "RESUME")
         seen = []
-        assert snowflake_sql.wait_for_status(conn, "ML.SERVING.OPENAI", poll=0.05, on_status=seen.append) == "READY"
+        assert services.wait_for_status(conn, "ML.SERVING.OPENAI", poll=0.05, on_status=seen.append) == "READY"
         assert seen[0] == "PENDING" and seen[-1] == "READY"
     finally:
         conn.close()
@@ -46,8 +47,8 @@ def test_suspend_then_resume_until_ready(env):
 
 def test_identifiers_are_checked_before_reaching_sql():
     with pytest.raises(ConfigError, match="serviceName"):
-        snowflake_sql.check_identifier("x; DROP TABLE y")
-    assert snowflake_sql.check_identifier('ML.SERVING."My Service"') == 'ML.SERVING."My Service"'
+        check_identifier("x; DROP TABLE y")
+    assert check_identifier('ML.SERVING."My Service"') == 'ML.SERVING."My Service"'
 
 
 @pytest.mark.parametrize("service_name", [None, "ML.SERVING.OPENAI"])

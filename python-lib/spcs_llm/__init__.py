@@ -1,9 +1,15 @@
 """Snowpark Container Services models in the Dataiku LLM Mesh.
 
-Layout: ``settings`` (validated connection settings), ``auth`` (Snowflake tokens),
-``transport`` (HTTP, retries, timeouts), ``protocols`` (wire formats of each model
-kind), ``costs`` (busy-time cost attribution), ``model`` (the facade ``llm.py`` uses),
-``doctor`` (the endpoint diagnosis CLI).
+The public face is at the root: one facade per capability (``chat``, ``embedding``,
+``reranking``) over ``client.ModelClient``, with ``settings`` (validated connection
+settings), ``modes`` (the one table of model handling modes), ``errors``, ``costs`` and
+``tokens``. Below it, by layer (imports flow only down; ``.importlinter`` is the contract):
+
+- ``admin/``, ``pushdown/``: tools and recipes that never run inside an LLM call;
+- ``batching/``, ``transport/``: the request path (coalescing; HTTP, retries, streams);
+- ``snowflake/``: SQL sessions, identifiers, services, auto-resume;
+- ``protocols/``, ``auth/``: wire formats without I/O; Snowflake tokens;
+- ``wire/``: JSON, bodies and limits, server text, URLs, deadlines.
 """
 
 __version__ = "2.0.0"

@@ -6,7 +6,8 @@
 import html
 import logging
 
-from ..snowflake import services as snowflake_sql
+from ..snowflake import connection, services
+from ..snowflake.identifiers import check_identifier
 from ..errors import ConfigError
 from ..settings import parse_connection
 
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 ACTIONS = ("LIST", "RESUME", "SUSPEND")
 
 
-def run(config, connect=snowflake_sql.connect, progress=None):
+def run(config, connect=connection.connect, progress=None):
     """Do what the macro's form asks and return the HTML report."""
     auth_mode, account_url, credential = parse_connection(config)
     action = (config.get("action") or "LIST").upper()
@@ -23,23 +24,23 @@ def run(config, connect=snowflake_sql.connect, progress=None):
         raise ConfigError("action", "must be one of %s." % ", ".join(ACTIONS))
     name = None
     if action != "LIST":
-        name = snowflake_sql.check_identifier(config.get("serviceName"))
+        name = check_identifier(config.get("serviceName"))
     conn = connect(account_url, credential, (config.get("role") or None))
     notes = []
     try:
         if action != "LIST":
-            snowflake_sql.alter_service(conn, name, action)
+            services.alter_service(conn, name, action)
             notes.append("ALTER SERVICE %s %s: done." % (name, action))
             if action == "RESUME" and config.get("waitForReady", True):
                 seen = []
-                status = snowflake_sql.wait_for_status(
+                status = services.wait_for_status(
                     conn, name, ("READY",), timeout=float(config.get("waitTimeoutSeconds") or 600),
                     poll=float(config.get("pollSeconds") or 5), on_status=seen.append)
                 notes.append("%s is %s (statuses seen: %s)." % (name, status, " → ".join(_dedupe(seen))))
-        services = snowflake_sql.list_services(conn)
+        found = services.list_services(conn)
     finally:
         conn.close()
-    return render(services, notes, account_url)
+    return render(found, notes, account_url)
 
 
 def _dedupe(statuses):

@@ -1,4 +1,12 @@
-"""Wire formats of the model services, one module each; ``for_settings`` picks the one to use."""
+"""Wire formats of the model services, one module each; ``for_settings`` picks the one to use.
+
+Pure: a protocol builds a request body from DSS's query and parses the answer; it never
+sends anything. ``dss_messages`` and ``dss_settings`` read DSS's side, ``answer_checks``
+and ``registry_rows`` are shared by the parsers.
+
+May import: ``wire``, ``modes``, ``errors``. Imported by: ``client``, ``settings``,
+``pushdown`` and the admin tools; never by ``transport`` or ``auth``.
+"""
 
 from ..modes import BY_NAME
 from .custom import CustomProtocol

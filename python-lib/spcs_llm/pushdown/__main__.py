@@ -18,7 +18,7 @@ import logging
 import sys
 
 from ..admin import doctor
-from ..snowflake import services as snowflake_sql
+from ..snowflake import connection
 from ..errors import SPCSLLMError
 from ..settings import parse_connection
 from . import runner, sql
@@ -65,7 +65,7 @@ def recipe_config(args):
     return config
 
 
-def main(argv=None, stream=None, connect=snowflake_sql.connect):
+def main(argv=None, stream=None, connect=connection.connect):
     """Entry point; returns the exit code."""
     stream = stream or sys.stdout
     args = parser().parse_args(argv)

@@ -73,7 +73,7 @@ class Plan:
 def build_plan(capability, config, source, output, services=None):
     """A ``Plan`` from the recipe ``config`` (DSS field names) or ``ConfigError`` naming the field.
 
-    ``source`` and ``output`` are ``Table``s; ``services`` the ``snowflake_sql.ServiceInfo``
+    ``source`` and ``output`` are ``Table``s; ``services`` the ``snowflake.services.ServiceInfo``
     list, needed only when the service is given by its ingress URL or its endpoint must be
     found.
     """

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Optional
 
-from ..snowflake import services as snowflake_sql
+from ..snowflake import services
 from ..settings import CostSettings, _float  # the connection's credit settings and parser
 from ..snowflake.identifiers import string_literal
 from . import sql
@@ -189,7 +189,7 @@ class DSSEngine:
         return [dict(zip(names, r)) for r in frame.values.tolist()]
 
     def cursor(self):
-        """The slice of the DB-API that ``snowflake_sql.list_services`` uses."""
+        """The slice of the DB-API that ``services.list_services`` uses."""
         return _ExecutorCursor(self)
 
     def close(self):
@@ -239,4 +239,4 @@ def run_in_dss(plan, engine, rates=CostSettings(), clock=time.monotonic):
 
 def find_services(conn):
     """The services the role can see, with endpoints (the auto-resume lookup, reused)."""
-    return snowflake_sql.list_services(conn)
+    return services.list_services(conn)

@@ -10,7 +10,7 @@ it already holds (OAuth), else the credential from ``set_config``.
 import logging
 import time
 
-from . import services as snowflake_sql
+from . import connection, services
 from ..errors import AuthError, ServiceError, ServiceSuspendedError, SPCSLLMError
 from ..wire.server_text import Scrubber, clean
 from ..auth.credentials import OAuthCredential
@@ -28,7 +28,7 @@ class AutoResumer:
     ``session`` returns the (session token, master token) the model holds now, or None.
     """
 
-    def __init__(self, settings, connect=snowflake_sql.connect, sleep=time.sleep, session=None, scrub=None):
+    def __init__(self, settings, connect=connection.connect, sleep=time.sleep, session=None, scrub=None):
         self.settings = settings
         self._connect = connect
         self._sleep = sleep
@@ -51,11 +51,11 @@ class AutoResumer:
         conn = self._open()
         try:
             name = s.auto_resume.service_name or self._discover(conn)
-            status = snowflake_sql.service_status(conn, name)
+            status = services.service_status(conn, name)
             if status == "SUSPENDED":
                 logger.warning("Service %s is suspended; resuming it (autoResume is on)", name)
-                snowflake_sql.alter_service(conn, name, "RESUME")
-            snowflake_sql.wait_for_status(conn, name, ("READY",), timeout=s.auto_resume.timeout,
+                services.alter_service(conn, name, "RESUME")
+            services.wait_for_status(conn, name, ("READY",), timeout=s.auto_resume.timeout,
                                           poll=s.auto_resume.poll, sleep=self._sleep)
             logger.info("Service %s is READY", name)
             return name
@@ -76,7 +76,7 @@ class AutoResumer:
         candidates = []
         tokens = self._session() if self._session else None
         if tokens:
-            candidates.append(("the model's Snowflake session", snowflake_sql.SessionCredential(*tokens)))
+            candidates.append(("the model's Snowflake session", connection.SessionCredential(*tokens)))
         candidates.append(("the credential of the connection's preset", s.credential))
         failures = []
         for what, credential in candidates:
@@ -96,7 +96,7 @@ class AutoResumer:
 
     def _discover(self, conn):
         host = self.settings.ingress_host
-        service = snowflake_sql.service_for_host(snowflake_sql.list_services(conn), host)
+        service = services.service_for_host(services.list_services(conn), host)
         if service is None:
             raise ServiceError("no service visible to this role has an endpoint at %s; set 'serviceName'." % host)
         return service.qualified_name

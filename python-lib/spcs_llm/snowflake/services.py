@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import List
 
 from ..errors import ServiceError
-from .connection import SessionCredential, connect, connector_args  # noqa: F401  (the admin tools' one import)
-from .identifiers import check_identifier  # noqa: F401  (re-exported for the admin tools)
+from .identifiers import check_identifier
 
 logger = logging.getLogger(__name__)
 
