@@ -51,16 +51,16 @@ def run(config, connect=connection.connect, progress=None, clock=time.monotonic)
         name = check_identifier(config.get("serviceName"))
     scrub = Scrubber(lambda: _secrets(credential))
     role = config.get("role") or None
-    conn = _open(connect, account_url, credential, role, scrub)
+    conn = open_session(connect, account_url, credential, role, scrub)
     notes = []
     try:
         if action != "LIST":
-            _sql(lambda: services.alter_service(conn, name, action), "ALTER SERVICE %s %s" % (name, action), name,
+            run_sql(lambda: services.alter_service(conn, name, action), "ALTER SERVICE %s %s" % (name, action), name,
                  role, scrub)
             notes.append("ALTER SERVICE %s %s: done." % (name, action))
             if action == "RESUME" and config.get("waitForReady", True):
                 notes.append(_wait(conn, name, config, progress, clock, role, scrub))
-        found = _sql(lambda: services.list_services(conn), "SHOW SERVICES IN ACCOUNT", None, role, scrub)
+        found = run_sql(lambda: services.list_services(conn), "SHOW SERVICES IN ACCOUNT", None, role, scrub)
     finally:
         conn.close()
     return render(found, notes, account_url)
@@ -84,7 +84,7 @@ def _wait(conn, name, config, progress, clock, role, scrub):
         if progress is not None:
             progress(int(min(clock() - started, timeout)))
 
-    status = _sql(lambda: services.wait_for_status(conn, name, ("READY",), timeout=timeout,
+    status = run_sql(lambda: services.wait_for_status(conn, name, ("READY",), timeout=timeout,
                                                     poll=float(config.get("pollSeconds") or 5), on_status=on_status),
                   "SYSTEM$GET_SERVICE_STATUS", name, role, scrub)
     if progress is not None:
@@ -107,8 +107,9 @@ def _reason(exc, scrub):
     return clean(("Snowflake error %s: %s" % (errno, text)) if errno else text, scrub, limit=200)
 
 
-def _open(connect, account_url, credential, role, scrub):
+def open_session(connect, account_url, credential, role=None, scrub=None):
     """A SQL session, or our ``AuthError`` saying what to check for this kind of credential."""
+    scrub = scrub or Scrubber(lambda: _secrets(credential))
     try:
         return connect(account_url, credential, role)
     except SPCSLLMError:
@@ -132,8 +133,9 @@ def _open(connect, account_url, credential, role, scrub):
     raise AuthError("Snowflake refused %s, so no SQL session could be opened (%s). %s" % (what, reason, fix))
 
 
-def _sql(statement, what, name, role, scrub):
+def run_sql(statement, what, name=None, role=None, scrub=None):
     """Run ``statement()``; a connector error becomes our ``ServiceError`` naming the grant or the name to fix."""
+    scrub = scrub or Scrubber()
     try:
         return statement()
     except SPCSLLMError:
