@@ -1,6 +1,9 @@
 # make test   : create .venv (Python 3.11) from the code-env and test requirements, run the suite
 # make test-py39 : the same suite on Python 3.9 (the real-model tests are skipped there)
 # make demo   : start the stand-in and drive the plugin as DSS would
+# make doctor : the endpoint doctor with the project's .venv, e.g. make doctor ARGS="--endpoint <host> --auth PAT"
+#               (no ARGS: it checks the local stand-in)
+# make docs-check : every link, anchor, command and file the README and docs/ name exists
 PYTHON ?= python3.11
 VENV ?= .venv
 PY39 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.9*/bin/python) python3.9)
@@ -21,6 +24,14 @@ test-py39:
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/python demo/run_demo.py
+
+doctor: $(VENV)/.installed
+	PYTHONPATH=python-lib $(VENV)/bin/python -m spcs_llm.doctor $(ARGS)
+
+.PHONY: docs-check
+docs-check: $(VENV)/.installed
+	$(VENV)/bin/python devtools/check_docs.py
+	$(VENV)/bin/md-dead-link-check --config devtools/md_links.toml --untrack README.md docs/*.md
 
 clean:
 	rm -rf .venv .venv39 dist .pytest_cache

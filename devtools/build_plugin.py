@@ -88,6 +88,7 @@ def validate(root):
             continue
         _check_meta(rel, data, problems)
         _check_params(rel, data.get("params"), parameter_sets, problems)
+        _check_params_setup(root, rel, data, problems)
         code = rel.replace("llm.json", "llm.py").replace("runnable.json", "runnable.py")
         if kind == "llm":
             _check_llm_classes(root, code, problems)
@@ -136,7 +137,9 @@ def _check_params(rel, params, parameter_sets, problems):
         _check_typed_param(where, p, names, problems)
         if kind in ("PRESET", "PRESETS") and p.get("parameterSetId") not in parameter_sets:
             problems.append("%s: parameterSetId %r names no folder of parameter-sets/" % (where, p.get("parameterSetId")))
-        if kind in ("SELECT", "MULTISELECT"):
+        if kind in ("SELECT", "MULTISELECT") and p.get("getChoicesFromPython"):
+            pass  # DSS's reference: choices from the component's paramsPythonSetup (checked in _check_params_setup)
+        elif kind in ("SELECT", "MULTISELECT"):
             values = [c.get("value") for c in p.get("selectChoices") or []]
             if not values:
                 problems.append("%s: selectChoices is empty" % where)
@@ -145,6 +148,27 @@ def _check_params(rel, params, parameter_sets, problems):
         for ref in re.findall(r"model\.([A-Za-z_][A-Za-z0-9_]*)", p.get("visibilityCondition") or ""):
             if ref not in names:
                 problems.append("%s: visibilityCondition names unknown param %r" % (where, ref))
+
+
+def _check_params_setup(root, rel, data, problems):
+    """Dynamic choices (DSS's reference): ``paramsPythonSetup`` names a file of resource/ defining ``do``."""
+    dynamic = [p.get("name") for p in data.get("params") or [] if isinstance(p, dict) and p.get("getChoicesFromPython")]
+    setup = data.get("paramsPythonSetup")
+    if dynamic and not setup:
+        problems.append("%s: %s get their choices from Python, but paramsPythonSetup is missing"
+                        % (rel, ", ".join(map(str, dynamic))))
+    if setup:
+        path = os.path.join(root, "resource", setup)
+        if not os.path.isfile(path):
+            problems.append("%s: paramsPythonSetup %r names no file of resource/" % (rel, setup))
+        elif not _defines_function(path, "do"):
+            problems.append("%s: resource/%s must define do(payload, config, plugin_config, inputs)" % (rel, setup))
+
+
+def _defines_function(path, name):
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    return any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body)
 
 
 def _check_typed_param(where, p, names, problems):

@@ -1,8 +1,11 @@
 """The doctor names the real cause of each misconfiguration, and never prints a secret."""
 
 import io
+import os
+import subprocess
+import sys
 
-from dss import generate_keypair  # noqa: F401  (puts python-lib on the path)
+from dss import ROOT, generate_keypair  # noqa: F401  (puts python-lib on the path)
 from spcs_llm.admin.doctor import main, run_checks
 from spcs_standin import Service, Timing
 
@@ -129,3 +132,72 @@ def test_detects_each_reranking_protocol_and_runs_a_test_ranking(env, monkeypatc
 def test_reranking_capability_on_a_chat_endpoint_is_named(env):
     (step, detail, fix), = failed(run_checks(env.config("openai", "PAT"), capability="reranking")[0])
     assert step == "protocol" and "not in any protocol" in detail
+
+
+def cli(env, tmp_path, *args):
+    key_file = tmp_path / "key.p8"
+    key_file.write_text(env.private_pem)
+    args = [a.replace("{key}", str(key_file)) for a in args]
+    out = io.StringIO()
+    code = main(["--endpoint", env.standin.url("openai")] + list(args), stream=out)
+    return code, out.getvalue()
+
+
+def test_command_line_errors_name_the_doctors_flags_not_dss_fields(env, tmp_path, monkeypatch):
+    monkeypatch.delenv("SNOWFLAKE_PAT", raising=False)
+    cases = [
+        (("--auth", "KEYPAIR_JWT"), "--account-url is required", "snowflakeAccountUrl"),
+        (("--auth", "KEYPAIR_JWT", "--account-url", env.standin.account_url, "--user", "U",
+          "--private-key-file", "{key}"), "--account is empty", "keypair.account"),
+        (("--auth", "KEYPAIR_JWT", "--account-url", env.standin.account_url, "--account", "A", "--user", "U"),
+         "--private-key-file is empty", "keypair.privateKey"),
+        (("--auth", "PAT"), "(--pat-file, or $SNOWFLAKE_PAT) is empty", "pat.token"),
+        (("--auth", "KEYPAIR_JWT", "--account-url", "http://127.0.0.1:9", "--account", env.account.name,
+          "--user", env.user, "--private-key-file", "{key}"), "Check --account-url", "snowflakeAccountUrl"),
+    ]
+    for args, wanted, field in cases:
+        code, text = cli(env, tmp_path, *args)
+        assert code == 1 and wanted in text, (args, text)
+        assert field not in text and "Invalid setting" not in text, text
+
+
+def test_unreachable_endpoint_does_not_print_the_doctors_own_retry_settings(monkeypatch):
+    monkeypatch.setenv("SNOWFLAKE_PAT", "pat-for-a-closed-port")
+    out = io.StringIO()
+    assert main(["--endpoint", "http://127.0.0.1:9", "--auth", "PAT"], stream=out) == 1
+    text = out.getvalue()
+    assert "[FAIL] ingress" in text and "connection refused" in text, text
+    assert "maxRetries" not in text and "retryBudgetSeconds" not in text and "Gave up" not in text, text
+    assert "Check --endpoint" in text and "llmEndpointUrl" not in text, text
+
+
+def test_checks_for_dss_keep_naming_dss_fields(env):
+    config = env.config("openai", "KEYPAIR_JWT")
+    del config["snowflakeAccountUrl"]
+    (step, detail, fix), = failed(run_checks(config)[0])
+    assert step == "settings" and detail.startswith("Invalid setting 'snowflakeAccountUrl'")
+
+
+def test_a_python_without_the_plugins_requirements_is_told_how_to_install_them(tmp_path):
+    # -S leaves site-packages out: requests cannot be imported, as in a bare virtual environment.
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python-lib"))
+    p = subprocess.run([sys.executable, "-S", "-m", "spcs_llm.doctor", "--help"], cwd=str(tmp_path), env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 2, p.stderr
+    assert "Traceback" not in p.stderr and "lacks 'requests'" in p.stderr
+    assert "pip install -r code-env/python/spec/requirements.txt" in p.stderr
+
+
+def test_cost_settings_step_says_when_costs_stay_zero(env):
+    checks, _ = run_checks(env.config("openai", "PAT"), capability="chat", check_costs=True)
+    costs, = [c for c in checks if c.step == "costs"]
+    assert costs.ok and costs.warn and costs.status == "WARNING"
+    assert "'spcsCreditsPerHourCost' and 'snowflakeCreditCost' are not set" in costs.detail
+    assert "estimatedCost stays 0" in costs.detail
+    checks, _ = run_checks(env.config("openai", "PAT", spcsCreditsPerHourCost=2, snowflakeCreditCost=3),
+                           capability="chat", check_costs=True)
+    costs, = [c for c in checks if c.step == "costs"]
+    assert costs.status == "OK" and "$6.00 per busy hour" in costs.detail
+    checks, _ = run_checks(env.config("openai", "PAT", spcsCreditsPerHourCost=2), capability="chat", check_costs=True)
+    costs, = [c for c in checks if c.step == "costs"]
+    assert costs.warn and "'snowflakeCreditCost' is not set" in costs.detail

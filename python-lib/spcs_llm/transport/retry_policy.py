@@ -79,4 +79,5 @@ class RetryPolicy:
             exc, attempts, "" if attempts == 1 else "s", self.elapsed(), self.max_retries, self.budget)
         new = type(exc).__new__(type(exc))
         TransientServiceError.__init__(new, message, status=exc.status, retry_after=exc.retry_after)
+        new.before_retries = str(exc)  # the failure itself, for the doctor, whose probes set no retries
         return new

@@ -25,6 +25,32 @@ from ...transport import Transport
 from .checks import _detect, run_checks
 from .report import Printer
 
+# How the doctor's own errors name a setting: by the flag (or environment variable) that sets
+# it here, not by its DSS field name, which a shell user never typed.
+FLAGS = {
+    "llmEndpointUrl": "--endpoint",
+    "snowflakeAccountUrl": "--account-url",
+    "authMode": "--auth",
+    "modelHandlingMode": "--mode",
+    "modelName": "--model-name",
+    "registryMethod": "--registry-method",
+    "caBundlePath": "--ca-bundle",
+    "pat.token": "the programmatic access token (--pat-file, or $SNOWFLAKE_PAT)",
+    "pat.role": "--role",
+    "oauth.snowflake_oauth": "the OAuth access token (--oauth-token-file, or $SNOWFLAKE_OAUTH_TOKEN)",
+    "keypair.account": "--account",
+    "keypair.user": "--user",
+    "keypair.role": "--role",
+    "keypair.privateKey": "--private-key-file",
+    "keypair.privateKeyPassphrase": "the key's passphrase (the variable named by --passphrase-env)",
+}
+
+
+def flag_for(field):
+    """The flag that sets DSS field ``field`` on the command line (the field, quoted, when none does)."""
+    return FLAGS.get(field, "'%s'" % field)
+
+
 def _read_secret(path=None, env=None):
     if path:
         with open(path) as f:
@@ -85,7 +111,7 @@ def main(argv=None, stream=None):
     if args.mode == "auto":
         config["modelHandlingMode"] = _guess_mode(config)
     try:
-        checks, fields = run_checks(config, args.capability, Printer(stream))
+        checks, fields = run_checks(config, args.capability, Printer(stream), name=flag_for)
     finally:
         if standin is not None:
             standin.stop()
