@@ -320,6 +320,8 @@ class Service:
     def _registry_openai_chat(self, rows):
         out = []
         for index, value in rows:
+            if isinstance(value, list):  # one value per signature input, in order (a SQL service function)
+                value = dict(zip(OPENAI_CHAT_INPUTS, value))
             messages = _column(value, "messages")
             if not isinstance(messages, list) or not messages:
                 return Reply(400, {"message": "Column 'messages' must be a non-empty list."})
@@ -377,6 +379,12 @@ class Service:
             self._sleep(len(inputs))
             return Reply(body=vectors)
         return Reply(404, {"error": "Not found: %s" % path})
+
+
+# The inputs of snowflake-ml's all-columns OpenAI chat signature, in signature order
+# (openai_signatures.OPENAI_CHAT_SIGNATURE; response_format came last, in 1.47).
+OPENAI_CHAT_INPUTS = ("messages", "temperature", "max_completion_tokens", "stop", "n", "stream", "top_p",
+                      "frequency_penalty", "presence_penalty", "response_format")
 
 
 def _rows(body):
