@@ -40,7 +40,7 @@ bench: $(VENV)/.installed
 # make interop : the plugin against real third-party servers (infinity-emb, transformers serve,
 # snowflake-ml-python's inference server), each on 127.0.0.1; their pinned environments and
 # the locally built models go under .interop/ (built once). See the README, Interoperability.
-INTEROP_ENVS = infinity tfserve snowml
+INTEROP_ENVS = infinity tfserve snowml snowml26
 .PHONY: interop
 .interop/%/.installed: interop/requirements/%.txt
 	rm -rf .interop/$*
@@ -50,3 +50,10 @@ INTEROP_ENVS = infinity tfserve snowml
 
 interop: $(VENV)/.installed $(foreach e,$(INTEROP_ENVS),.interop/$(e)/.installed)
 	$(VENV)/bin/python interop/run.py
+
+# make snowml-signatures : rewrite tests/fixtures/snowml_signatures/<version>.json from the real objects of
+# snowflake-ml-python 2.6.0 (.interop/snowml26) and 1.5.4 (.interop/snowml); make interop fails on drift.
+.PHONY: snowml-signatures
+snowml-signatures: .interop/snowml26/.installed .interop/snowml/.installed
+	.interop/snowml26/bin/python interop/export_snowml_signatures.py
+	.interop/snowml/bin/python interop/export_snowml_signatures.py

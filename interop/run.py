@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.join(ROOT, "demo"))
 sys.path.insert(0, HERE)
 
 import dss_harness  # noqa: E402
+import export_snowml_signatures  # noqa: E402
 from dss_harness import new_query, new_trace  # noqa: E402
 from recorder import Recorder  # noqa: E402
 from servers import WORK, Server, env_python  # noqa: E402
@@ -568,6 +569,9 @@ def main(argv=None):
         run_transformers(table, tiny)
     if "snowml" in only:
         run_snowml(table, reference, texts, model_zip)
+        for env in export_snowml_signatures.ENVS:  # the committed fixtures equal a fresh export
+            table.check("snowflake-ml-python %s" % version(env, "snowflake-ml-python"), "signature fixture",
+                        lambda env=env: export_snowml_signatures.fixture_row(env))
     seconds = time.monotonic() - t0
     report = "%s\n\nRun on %s, Python %s, %d CPUs, in %.0f s (servers started and stopped included).\n" % (
         table.markdown(), time.strftime("%Y-%m-%d"), platform.python_version(), os.cpu_count(), seconds)
