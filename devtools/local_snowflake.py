@@ -46,8 +46,11 @@ _CREATE_FUNCTION = re.compile(
 _OPTION = re.compile(r"(SERVICE|ENDPOINT|MAX_BATCH_ROWS|MAX_BATCH_RETRIES|ON_BATCH_FAILURE|BATCH_TIMEOUT_SECS)"
                      r"\s*=\s*(%s|\d+)|COMMENT\s*=\s*'(?:[^'\\]|\\.)*'" % _NAME, re.I)
 _METHOD_CALL = re.compile(r"(?P<service>%s)!(?P<method>[A-Za-z_][A-Za-z0-9_]*)\s*\(" % _NAME)
-_DUCK_TYPES = {"VARCHAR": "VARCHAR", "FLOAT": "DOUBLE", "NUMBER": "BIGINT", "BOOLEAN": "BOOLEAN",
-               "ARRAY": "VARCHAR", "OBJECT": "VARCHAR", "VARIANT": "VARCHAR"}
+# Snowflake types (with the synonyms snowflake-ml's manifests use) -> the UDF's DuckDB types.
+_DUCK_TYPES = {"VARCHAR": "VARCHAR", "STRING": "VARCHAR", "TEXT": "VARCHAR", "FLOAT": "DOUBLE", "DOUBLE": "DOUBLE",
+               "NUMBER": "BIGINT", "INT": "BIGINT", "INTEGER": "BIGINT", "BIGINT": "BIGINT", "SMALLINT": "BIGINT",
+               "BYTEINT": "BIGINT", "BOOLEAN": "BOOLEAN", "ARRAY": "VARCHAR", "OBJECT": "VARCHAR",
+               "VARIANT": "VARCHAR"}
 _JSON_TYPES = ("ARRAY", "OBJECT", "VARIANT")
 
 
@@ -117,6 +120,11 @@ class ServiceFunctionExecutor:
 def to_duckdb(statement):
     """``statement`` (Snowflake SQL) written for DuckDB."""
     def fix(node):
+        # A VARIANT string cast to VARCHAR is the string itself in Snowflake; DuckDB's JSON cast
+        # keeps its quotes: read it as a scalar instead.
+        if (isinstance(node, exp.Cast) and isinstance(node.this, exp.JSONExtract)
+                and node.to.this in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT)):
+            return exp.JSONExtractScalar(this=node.this.this, expression=node.this.expression)
         if isinstance(node, exp.DataType):
             if node.this == exp.DataType.Type.VECTOR:
                 return exp.DataType.build("FLOAT[%s]" % node.expressions[-1].name, dialect="duckdb")
@@ -229,7 +237,10 @@ class LocalSnowflake:
         self._udfs = getattr(self, "_udfs", 0) + 1
         udf = "spcs_udf_%d" % self._udfs
         executor.json_args = tuple(i for i, t in enumerate(types) if t in _JSON_TYPES)
-        self.duck.create_function(udf, executor, [_DUCK_TYPES[t] for t in types], "VARCHAR", type="arrow",
+        # DuckDB reads the UDF's arity from its parameters: give it exactly one per argument.
+        params = ", ".join("a%d" % i for i in range(len(types)))
+        fixed_arity = eval("lambda %s: executor(%s)" % (params, params), {"executor": executor})  # noqa: S307
+        self.duck.create_function(udf, fixed_arity, [_DUCK_TYPES[t] for t in types], "VARCHAR", type="arrow",
                                   null_handling="special")
         params = ["a%d" % i for i in range(len(types))]
         args = ", ".join("to_json(%s)::VARCHAR" % p if t in _JSON_TYPES else p for p, t in zip(params, types))

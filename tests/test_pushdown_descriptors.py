@@ -55,11 +55,16 @@ def test_existing_field_names_are_kept_and_new_ones_have_safe_defaults(name):
             assert field.get("label") and field.get("description"), field["name"]
 
 
-def test_the_chat_signature_choices_are_the_kinds():
-    field = params("prompt-in-snowflake")["methodSignature"]
-    chat, = [k for k in kinds.KINDS.values() if k.mode == "REGISTRY_OPENAI_CHAT"]
-    assert [c["value"] for c in field["selectChoices"]] == [s.key for s in chat.signatures]
-    assert field["defaultValue"] == signatures.OPENAI_CHAT[0].key
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_the_signature_choices_are_the_kinds_and_default_to_each_kinds_own(name):
+    field = params(name)["methodSignature"]
+    offered = [c["value"] for c in field["selectChoices"]]
+    assert field["defaultValue"] == offered[0] == signatures.DEFAULT
+    wanted = {s.key for k in kinds.KINDS.values() if k.capability == RECIPES[name] and len(k.signatures) > 1
+              for s in k.signatures}
+    assert set(offered[1:]) == wanted
+    for kind in (k for k in kinds.KINDS.values() if k.capability == RECIPES[name]):
+        assert plan.signature_for({"methodSignature": signatures.DEFAULT}, kind) == kind.signatures[0]
     assert "vectorView" in params("embed-in-snowflake")
 
 

@@ -39,7 +39,7 @@ def test_registry_method_call():
     query = sql.select_query(embed(serviceName="ml.serving.st", callMode="REGISTRY_METHOD"))
     assert query == '''SELECT "ID", "text", "lang", "__SPCS_RESULT":"output"::ARRAY AS "embedding"
 FROM (
-  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."ST"!ENCODE("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."ST"!ENCODE("__SPCS_INPUT", NULL, NULL) END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", "text", "lang", "text" AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -57,7 +57,7 @@ def test_existing_function_with_array_output():
     query = sql.select_query(plan)
     assert query == '''SELECT "ID", "__SPCS_RESULT":"output"::ARRAY AS "embedding"
 FROM (
-  SELECT "ID", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."EMBED"("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."EMBED"("__SPCS_INPUT", NULL, NULL) END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", "text" AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -73,7 +73,7 @@ def test_created_function_with_vector_output():
     plan = build_plan("embedding", dict(EMBED, serviceName="ML.SERVING.ST", endpointName="inference",
                                         maxBatchRows=128, vectorDimensions=384), SOURCE, OUTPUT, vector_column=True)
     ddl = sql.function_ddl(plan)
-    assert ddl == '''CREATE OR REPLACE FUNCTION "DB"."SCH"."SPCS_ST_ENCODE_41A3DDF0"("sentence" VARCHAR)
+    assert ddl == '''CREATE OR REPLACE FUNCTION "DB"."SCH"."SPCS_ST_ENCODE_7B4B757D"("sentence" STRING, "batch_size" BIGINT, "truncate_dim" BIGINT)
   RETURNS VARIANT
   SERVICE = "ML"."SERVING"."ST"
   ENDPOINT = inference
@@ -87,7 +87,7 @@ def test_created_function_with_vector_output():
     query = sql.select_query(plan)
     assert query == '''SELECT "ID", "text", "lang", "__SPCS_RESULT":"output"::ARRAY::VECTOR(FLOAT, 384) AS "embedding"
 FROM (
-  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "DB"."SCH"."SPCS_ST_ENCODE_41A3DDF0"("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "DB"."SCH"."SPCS_ST_ENCODE_7B4B757D"("__SPCS_INPUT", NULL, NULL) END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", "text", "lang", "text" AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -104,7 +104,7 @@ def test_incremental_inserts_only_rows_whose_key_is_not_in_the_output():
     assert later == ['''INSERT INTO "DB"."SCH"."OUT" ("ID", "text", "lang", "embedding")
 SELECT "ID", "text", "lang", "__SPCS_RESULT":"output"::ARRAY AS "embedding"
 FROM (
-  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."EMBED"("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."EMBED"("__SPCS_INPUT", NULL, NULL) END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", "text", "lang", "text" AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -119,7 +119,7 @@ def test_prompt_for_a_text_generation_service_formats_the_prompt_and_strips_it_f
     plan = prompt(modelHandlingMode="TEXT_GENERATION_MISTRAL", serviceName="ML.SERVING.MISTRAL",
                   endpointName="inference", maxBatchRows=8, promptTemplate="Translate to {{lang}}: {{text}}",
                   outputColumn="translation", keepAllColumns=False, keptColumns=["ID"])
-    assert sql.function_ddl(plan) == '''CREATE OR REPLACE FUNCTION "DB"."SCH"."SPCS_MISTRAL_PREDICT_212D5305"("inputs" VARCHAR)
+    assert sql.function_ddl(plan) == '''CREATE OR REPLACE FUNCTION "DB"."SCH"."SPCS_MISTRAL_PREDICT_4A57B193"("inputs" STRING)
   RETURNS VARIANT
   SERVICE = "ML"."SERVING"."MISTRAL"
   ENDPOINT = inference
@@ -132,7 +132,7 @@ def test_prompt_for_a_text_generation_service_formats_the_prompt_and_strips_it_f
     query = sql.select_query(plan)
     assert query == '''SELECT "ID", IFF(STARTSWITH({g}, "__SPCS_INPUT"), LTRIM(SUBSTR({g}, LENGTH("__SPCS_INPUT") + 1)), {g}) AS "translation"
 FROM (
-  SELECT "ID", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "DB"."SCH"."SPCS_MISTRAL_PREDICT_212D5305"("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "DB"."SCH"."SPCS_MISTRAL_PREDICT_4A57B193"("__SPCS_INPUT") END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", '<s>[INST] ' || 'Translate to ' || COALESCE(CAST("lang" AS VARCHAR), '') || ': ' || COALESCE(CAST("text" AS VARCHAR), '') || ' [/INST]' AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -284,3 +284,25 @@ def test_model_types_are_the_connections_modes():
         wanted = modes.EMBEDDING if capability == kinds.EMBEDDING else modes.CHAT
         assert wanted in modes.BY_NAME[mode].capabilities, mode
     assert set(kinds.NOT_CALLABLE_FROM_SQL) <= set(modes.MODE_NAMES)
+
+
+def test_a_pipelines_text_answer_is_read_packed_or_unpacked():
+    """snowflake-ml 2.x returns a single text output unpacked when the account enables single-output native types."""
+    plan = prompt(modelHandlingMode="REGISTRY_SUMMARIZATION", serviceName="ML.SERVING.SUM", callMode="REGISTRY_METHOD",
+                  promptTemplate="{{text}}")
+    query = sql.select_query(plan)
+    assert ('IFF(IS_OBJECT(TO_VARIANT("__SPCS_RESULT")), TO_VARIANT("__SPCS_RESULT"):"summary_text", '
+            'TO_VARIANT("__SPCS_RESULT"))::VARCHAR AS "answer"') in query
+    # 1 input (documents), then the 62 params of snowflake-ml 2.6.0's summarization signature at their defaults.
+    assert [a.param for a in plan.call.arguments] == [False] + [True] * 62
+    assert '"ML"."SERVING"."SUM"!__CALL__("__SPCS_INPUT", NULL, NULL, NULL' in query
+    parses(query.replace('"ML"."SERVING"."SUM"!__CALL__', "F"))  # sqlglot reads everything but SVC!METHOD
+    one_x = sql.select_query(prompt(modelHandlingMode="REGISTRY_SUMMARIZATION", serviceName="ML.SERVING.SUM",
+                                    callMode="REGISTRY_METHOD", promptTemplate="{{text}}",
+                                    methodSignature="SUMMARIZATION_1X"))
+    assert '"ML"."SERVING"."SUM"!__CALL__("__SPCS_INPUT")' in one_x
+
+
+def test_a_signature_of_another_model_type_is_refused():
+    with pytest.raises(ConfigError, match="'methodSignature'.*not a signature of REGISTRY_SENTENCE_TRANSFORMERS"):
+        embed(serviceName="ML.S.ST", endpointName="inference", methodSignature="OPENAI_CHAT_SIGNATURE")

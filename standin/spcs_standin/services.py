@@ -320,8 +320,6 @@ class Service:
     def _registry_openai_chat(self, rows):
         out = []
         for index, value in rows:
-            if isinstance(value, list):  # one value per signature input, in order (a SQL service function)
-                value = dict(zip(OPENAI_CHAT_INPUTS, value))
             messages = _column(value, "messages")
             if not isinstance(messages, list) or not messages:
                 return Reply(400, {"message": "Column 'messages' must be a non-empty list."})
@@ -402,4 +400,10 @@ def _rows(body):
 def _column(value, name):
     if isinstance(value, dict):
         return value.get(name)
+    if isinstance(value, list):
+        # One value per signature input, then the params, in signature order, as a service
+        # function sends them (SVC!METHOD or CREATE FUNCTION): the text is the first input.
+        order = OPENAI_CHAT_INPUTS if name in OPENAI_CHAT_INPUTS else (name,)
+        at = order.index(name)
+        return value[at] if at < len(value) else None
     return value  # a single positional column

@@ -40,35 +40,39 @@ class Kind:
 
     mode: str
     capability: str
-    method: Optional[str]  # default registry method; None: the user gives the path
     signatures: Tuple[signatures.Signature, ...]  # the method's SQL argument lists; the first is the default
-    answer: str  # SQL reading the answer from R
+    answer: str  # SQL reading the answer from R ({O}: the signature's output column)
     label: str  # as the recipe's 'Model type' choice shows it
     strips_prompt: bool = False  # the text-generation pipeline repeats the prompt before its answer
 
+    @property
+    def method(self) -> Optional[str]:
+        """The default registry method (None: the user gives the path)."""
+        return self.signatures[0].method or None
 
-_CHAT = "Model Registry: OpenAI chat signature"  # labels as the LLM Mesh connection's (llm.json)
+
+# A single text output may come unpacked (ENABLE_SINGLE_OUTPUT_NATIVE_TYPE, snowflake-ml 2.x's
+# ModelMethod.save): read it from the object when it is one, else take the value itself.
+_TEXT_OUTPUT = 'IFF(IS_OBJECT(TO_VARIANT({R})), TO_VARIANT({R}):"{O}", TO_VARIANT({R}))::VARCHAR'
 _TABLE = [
-    Kind("REGISTRY_SENTENCE_TRANSFORMERS", EMBEDDING, "encode", (signatures.SENTENCE_TRANSFORMERS,), '{R}:"output"',
+    Kind("REGISTRY_SENTENCE_TRANSFORMERS", EMBEDDING, signatures.SENTENCE_TRANSFORMERS, '{R}:"{O}"',
          "Model Registry: sentence-transformers embeddings (encode)"),
     # The Java plugin's sample embedding model: the vector comes back as JSON text.
-    Kind("TEXT_GENERATION_OTHER", EMBEDDING, "predict", (signatures.CUSTOM_PREDICT,),
-         'PARSE_JSON({R}:"outputs"::VARCHAR)', "Model Registry: the Java plugin's sample embedding model (predict, "
-                                                "vector as JSON text)"),
-    Kind("ROW_FORMAT", EMBEDDING, None, (signatures.ROW_FORMAT,), "{R}",
+    Kind("TEXT_GENERATION_OTHER", EMBEDDING, (signatures.CUSTOM_PREDICT,), 'PARSE_JSON({R}:"{O}"::VARCHAR)',
+         "Model Registry: the Java plugin's sample embedding model (predict, vector as JSON text)"),
+    Kind("ROW_FORMAT", EMBEDDING, (signatures.ROW_FORMAT,), "{R}",
          "Your own container speaking the row format (give the endpoint path)"),
-    Kind("REGISTRY_OPENAI_CHAT", PROMPT, "__call__", signatures.OPENAI_CHAT,
-         '{R}:"choices"[0]:"message":"content"::VARCHAR', _CHAT),
-    Kind("REGISTRY_TEXT2TEXT_GENERATION", PROMPT, "__call__", (signatures.PIPELINE_TEXT,),
-         '{R}:"generated_text"::VARCHAR', "Model Registry: text2text generation"),
-    Kind("REGISTRY_SUMMARIZATION", PROMPT, "__call__", (signatures.PIPELINE_TEXT,), '{R}:"summary_text"::VARCHAR',
-         "Model Registry: summarization"),
-    Kind("REGISTRY_TRANSLATION", PROMPT, "__call__", (signatures.PIPELINE_TEXT,), '{R}:"translation_text"::VARCHAR',
-         "Model Registry: translation"),
-    Kind("ROW_FORMAT", PROMPT, None, (signatures.ROW_FORMAT,), "{R}::VARCHAR",
+    Kind("REGISTRY_OPENAI_CHAT", PROMPT, signatures.OPENAI_CHAT, '{R}:"choices"[0]:"message":"content"::VARCHAR',
+         "Model Registry: OpenAI chat signature"),  # labels as the LLM Mesh connection's (llm.json)
+    Kind("REGISTRY_TEXT2TEXT_GENERATION", PROMPT, signatures.TEXT2TEXT, _TEXT_OUTPUT,
+         "Model Registry: text2text generation"),
+    Kind("REGISTRY_SUMMARIZATION", PROMPT, signatures.SUMMARIZATION, _TEXT_OUTPUT, "Model Registry: summarization"),
+    Kind("REGISTRY_TRANSLATION", PROMPT, signatures.TRANSLATION, _TEXT_OUTPUT, "Model Registry: translation"),
+    Kind("ROW_FORMAT", PROMPT, (signatures.ROW_FORMAT,), "{R}::VARCHAR",
          "Your own container speaking the row format (give the endpoint path)"),
-] + [Kind(mode, PROMPT, "predict", (signatures.CUSTOM_PREDICT,),
-          'PARSE_JSON({R}:"outputs"::VARCHAR)[0]:"generated_text"::VARCHAR', label, strips_prompt=True)
+] + [Kind(mode, PROMPT, signatures.TEXT_GENERATION,
+          # "outputs": JSON text (the Java plugin's sample) or an ARRAY (a pipeline): both read as JSON
+          'PARSE_JSON({R}:"{O}"::VARCHAR)[0]:"generated_text"::VARCHAR', label, strips_prompt=True)
      for mode, label in sorted(FORMAT_LABELS.items())]
 
 KINDS = {(k.mode, k.capability): k for k in _TABLE}

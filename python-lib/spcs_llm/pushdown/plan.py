@@ -63,6 +63,7 @@ class Plan:
 
     capability: str  # kinds.EMBEDDING or kinds.PROMPT
     kind: kinds_table.Kind
+    signature: signatures_table.Signature
     source: Table
     output: Table
     call: ServiceCall
@@ -105,8 +106,9 @@ def build_plan(capability, config, source, output, services=None, vector_column=
         if key not in kept:
             raise ConfigError("keyColumn", "%r must be one of the kept columns: incremental runs find the rows "
                                            "already done by their key in the output." % key_name)
-    plan = dict(capability=capability, kind=kind, source=source, output=output, kept=kept,
-                output_column=output_column, key=key, call=_call(config, kind, output, services))
+    signature = signature_for(config, kind)
+    plan = dict(capability=capability, kind=kind, signature=signature, source=source, output=output, kept=kept,
+                output_column=output_column, key=key, call=_call(config, kind, signature, output, services))
     if capability == EMBEDDING:
         plan["text"] = quote_identifier(_column(config, "textColumn", source), "textColumn")
         plan["dimensions"] = _int(config, "vectorDimensions", 0, 0, MAX_VECTOR_DIMENSIONS) or None
@@ -167,20 +169,20 @@ def parse_template(template, columns):
     return tuple(pieces)
 
 
-def _call(config, kind, output, services):
+def _call(config, kind, signature, output, services):
     how = _text(config.get("callMode")) or "CREATE_FUNCTION"
     if how not in CALL_MODES:
         raise ConfigError("callMode", "%r is not one of %s." % (how, ", ".join(CALL_MODES)))
-    arguments = signature_for(config, kind).arguments
+    arguments = signature.arguments
     if how == "EXISTING_FUNCTION":
         return ServiceCall(how, quote_qualified(_required(config, "functionName"), "functionName"), arguments)
     url = _text(config.get("endpointUrl"))
     service_info, at_url = target.find_service(url, _text(config.get("serviceName")), services)
     service = service_info.quoted_name if service_info else quote_qualified(_required(config, "serviceName"),
                                                                             "serviceName")
-    method = _text(config.get("registryMethod")) or kind.method
+    method = _text(config.get("registryMethod")) or signature.method
     if how == "REGISTRY_METHOD":
-        if kind.method is None:
+        if not signature.method:
             raise ConfigError("callMode", "REGISTRY_METHOD needs a Model Registry service; a ROW_FORMAT service is "
                                           "called through a service function (CREATE_FUNCTION or "
                                           "EXISTING_FUNCTION).")
@@ -212,10 +214,10 @@ def signature_for(config, kind):
     """
     wanted = _text(config.get("methodSignature"))
     keys = [s.key for s in kind.signatures]
-    if not wanted or len(keys) == 1:
+    if not wanted or wanted == signatures_table.DEFAULT or len(keys) == 1:
         return kind.signatures[0]
     if wanted not in keys:
-        raise ConfigError("methodSignature", "%r is not a signature of %s; choose one of %s." % (
+        raise ConfigError("methodSignature", "%r is not a signature of %s models; choose one of %s." % (
             wanted, kind.mode, ", ".join(keys)))
     return signatures_table.BY_KEY[wanted]
 

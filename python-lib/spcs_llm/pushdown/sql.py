@@ -141,7 +141,7 @@ def _answer(plan):
         value = '%s:"%s"' % (RESULT, plan.answer_field)
         value = value + "::VARCHAR" if plan.capability != EMBEDDING else value
     else:
-        value = plan.kind.answer.format(R=RESULT)
+        value = plan.kind.answer.format(R=RESULT, O=plan.signature.output)
     if plan.kind.strips_prompt:
         # The text-generation pipeline answers the prompt followed by the new text.
         value = "IFF(STARTSWITH(%s, %s), LTRIM(SUBSTR(%s, LENGTH(%s) + 1)), %s)" % (value, INPUT, value, INPUT, value)
