@@ -184,3 +184,32 @@ def test_return_null_keeps_the_run_going_and_the_next_incremental_run_retries_th
     third = runner.run(plan, engine)
     # Done: nothing is sent again; the one row without text is written again (no request for it).
     assert service.counters["items"] - items == 299 and third.rows_written == 1
+
+
+def test_the_run_logs_its_query_tag_id_and_statement_before_the_long_query(env, caplog):
+    """Issue 26, item 2, outside DSS: the id is known (asynchronous submission) before the rows are sent."""
+    import logging
+
+    engine = make_engine(env, rows=100)
+    service = env.standin.services["st"]
+    at_log = []
+
+    class Watch(logging.Handler):
+        def emit(self, record):
+            if "query starting" in record.getMessage():
+                at_log.append((record.getMessage(), service.counters["requests"]))
+
+    log = logging.getLogger("spcs_llm.pushdown.runner")
+    watch = Watch()
+    log.addHandler(watch)
+    try:
+        with caplog.at_level(logging.INFO, logger="spcs_llm"):
+            report = runner.run(plan_for(), engine)
+    finally:
+        log.removeHandler(watch)
+    (message, requests_then), = at_log
+    assert requests_then == 0 and service.counters["requests"] > 0
+    assert "query tag %s" % engine.query_tag in message and "query id %s" % report.query_id in message
+    assert engine.started == [report.query_id]
+    assert 'CREATE OR REPLACE TABLE "DB"."SCH"."NOTES_EMB" AS' in message
+    assert env.pat not in caplog.text

@@ -1,5 +1,8 @@
 """``python -m spcs_llm.provision spec.yaml``: install the plugin and its connection on a DSS instance.
 
+(Over 300 lines for a reason: one spec's whole path, plugin, code env, connections and who may
+use them, compared and written the same way, reads best in one module.)
+
 Idempotent: the plugin is installed when absent and updated only when the archive's
 version differs; its code environment is created when the plugin has none and updated after
 a plugin update; each Custom LLM connection is created when absent and saved only when

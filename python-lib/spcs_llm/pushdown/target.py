@@ -20,7 +20,7 @@ import hashlib
 import logging
 import re
 
-from ..errors import ConfigError, ServiceError
+from ..errors import ConfigError
 from ..snowflake.identifiers import quote_identifier, quote_qualified, resolved_parts
 from ..snowflake.services import INFERENCE_ENDPOINT, endpoints_at_host
 from ..wire.urls import host_of, normalize_base_url
@@ -113,5 +113,3 @@ def created_function_name(config_name, qualifier, service, path, binding):
     name = quote_identifier("%s_%s" % (base[:200], binding_digest(*binding)), "functionName")
     return ("%s.%s" % (qualifier, name)).lstrip(".")
 
-
-__all__ = ["find_service", "choose_endpoint", "created_function_name", "binding_digest", "ServiceError"]
