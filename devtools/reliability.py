@@ -13,6 +13,7 @@ from hostile_cases import HOSTILE_CASES, HOSTILE_SETTINGS, run_setting, shown_se
 from load_run import run_load
 from reliability_cases import CASES, run_case
 from sharing_cases import SCENARIOS, run_scenario
+import pushdown_cases
 
 class _Records(logging.Handler):
     """Keeps every log record (any level), to search them for secrets."""
@@ -86,6 +87,24 @@ def sharing_table(keypair):
     return failures
 
 
+def pushdown_table(keypair):
+    """Print the push-down and Snowflake names table (issue 23, items 5, 6, 7, 14, 15); return the failed rows."""
+    print("### Push-down and Snowflake names\n")
+    print("A name is bound to exactly the target it names: a function to its service, endpoint and batch size, a "
+          "discovered service to its quoted name, a key to one row, a connection to the groups that may use it.\n")
+    print("| scenario | expected | outcome | requests | seconds |\n|---|---|---|---|---|")
+    failures = 0
+    for scenario in pushdown_cases.SCENARIOS:
+        env = Env(keypair)
+        o = pushdown_cases.run_scenario(env, scenario)
+        env.stop()
+        failures += not o.ok
+        print("| %s | %s | %s %s | %d | %.2f |" % (o.name, o.expected, "✅" if o.ok else "❌",
+                                                 o.outcome.replace("|", "/"), o.requests, o.seconds))
+    print()
+    return failures
+
+
 def main():
     logging.basicConfig(level=logging.ERROR)
     for handler in logging.getLogger().handlers:  # the hostile rows record DEBUG; the console shows errors only
@@ -113,6 +132,7 @@ def main():
     print()
     failures += hostile_tables(keypair)
     failures += sharing_table(keypair)
+    failures += pushdown_table(keypair)
     print("### Load run\n")
     f = run_load(calls=5000, parallelism=32, fault_rate=0.05)
     failures += bool(f["errors"] or f["wrong"] or f["correct"] != f["calls"])

@@ -572,6 +572,7 @@ def main(argv=None):
         for env in export_snowml_signatures.ENVS:  # the committed fixtures equal a fresh export
             table.check("snowflake-ml-python %s" % version(env, "snowflake-ml-python"), "signature fixture",
                         lambda env=env: export_snowml_signatures.fixture_row(env))
+        __import__("snowml_sql_args").run(table, version)  # push-down SQL argument lists from those objects
     seconds = time.monotonic() - t0
     report = "%s\n\nRun on %s, Python %s, %d CPUs, in %.0f s (servers started and stopped included).\n" % (
         table.markdown(), time.strftime("%Y-%m-%d"), platform.python_version(), os.cpu_count(), seconds)

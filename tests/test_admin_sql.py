@@ -67,8 +67,28 @@ def test_auto_resume_resumes_a_suspended_service_then_answers(env, service_name)
         t.join()
     assert results == ["Turn 1. You said: are you awake?"] * 6
     resumes = [s for s in env.standin.sql.statements if s.upper().startswith("ALTER SERVICE")]
-    assert resumes == ["ALTER SERVICE %s RESUME" % (service_name or "ML.SERVING.OPENAI")]
+    assert resumes == ["ALTER SERVICE %s RESUME" % (service_name or '"ML"."SERVING"."OPENAI"')]
     assert llm.client.transport.resumer.resumes >= 1
+
+
+@pytest.mark.parametrize("created_as", ["embed-svc", "embed_svc", "Embed Svc"])
+def test_auto_resume_finds_a_discovered_service_whose_name_was_quoted_when_created(env, created_as):
+    """Issue 23, item 14: a service created as ML.SERVING."embed-svc" (or "embed_svc") is resumed as itself.
+
+    Before, the discovered name went unquoted into SYSTEM$GET_SERVICE_STATUS: "embed-svc" was
+    refused as a name (a ConfigError about 'serviceName', which the admin left empty) and
+    "embed_svc" was looked up as EMBED_SVC.
+    """
+    env.standin.sql.names["openai"] = created_as
+    env.standin.sql.names["st"] = created_as.upper()  # an unquoted twin: EMBED_SVC must not be the one resumed
+    env.standin.sql.resume_seconds = 0.2
+    env.standin.services["openai"].suspend()
+    env.standin.services["st"].suspend()
+    llm = make_llm(env.config("openai", "KEYPAIR_JWT", autoResume=True, autoResumePollSeconds=0.05))
+    assert ask(llm, "are you awake?")["text"] == "Turn 1. You said: are you awake?"
+    resumes = [s for s in env.standin.sql.statements if s.upper().startswith("ALTER SERVICE")]
+    assert resumes == ['ALTER SERVICE "ML"."SERVING"."%s" RESUME' % created_as]
+    assert env.standin.services["st"].status() == "SUSPENDED"
 
 
 def test_auto_resume_is_off_by_default(env):

@@ -16,7 +16,7 @@ def test_auto_resume_uses_the_models_session_once_the_access_token_has_expired(e
     env.standin.services["openai"].suspend()
     assert ask(llm, "are you awake?")["text"] == "Turn 1. You said: are you awake?"
     assert [s for s in env.standin.sql.statements if s.startswith("ALTER SERVICE")] == [
-        "ALTER SERVICE ML.SERVING.OPENAI RESUME"]
+        'ALTER SERVICE "ML"."SERVING"."OPENAI" RESUME']  # the discovered name, quoted as SHOW SERVICES spells it
     assert ask(llm)["text"]  # the session was not logged out by the SQL connection
     logged = "\n".join(r.getMessage() for r in caplog.records)  # the connector logs at DEBUG
     assert [t for t in list(env.account.issued) + [env.oauth_token] if t in logged] == []

@@ -232,3 +232,60 @@ def test_missing_secret_variable_is_a_clear_error(spec_file, monkeypatch):
     with pytest.raises(SystemExit, match="environment variable SNOWFLAKE_PAT is not set"):
         main([spec_file, "--host", HOST], out=lambda *_: None)
 
+
+
+def _spec_with_access(spec_file, **access):
+    with open(spec_file) as f:
+        spec = json.load(f)
+    spec["connections"][0].update(access)
+    with open(spec_file, "w") as f:
+        json.dump(spec, f)
+
+
+@responses.activate
+def test_tightening_who_may_use_the_connection_is_applied_on_the_next_run(spec_file, monkeypatch):
+    """Issue 23, item 15: ALL -> ALLOWED with groups is compared and written like every other field.
+
+    Before, the second run printed "unchanged" and the connection stayed usable by every DSS user.
+    """
+    dss = FakeDSS(responses)
+    _spec_with_access(spec_file, usable_by="ALL")
+    run(spec_file, monkeypatch)
+    assert (dss.received["spcs-llms"]["usableBy"], dss.received["spcs-llms"]["allowedGroups"]) == ("ALL", [])
+
+    _spec_with_access(spec_file, usable_by="ALLOWED", allowed_groups=["data-scientists", "rag-builders"])
+    lines = run(spec_file, monkeypatch)
+    assert lines[-1] == "connection spcs-llms: updated (allowedGroups, usableBy)"
+    saved = dss.connections["spcs-llms"]
+    assert (saved["usableBy"], saved["allowedGroups"]) == ("ALLOWED", ["data-scientists", "rag-builders"])
+
+    _spec_with_access(spec_file, usable_by="ALLOWED", allowed_groups=["rag-builders", "data-scientists"])
+    assert run(spec_file, monkeypatch)[-1] == "connection spcs-llms: unchanged"  # the same groups, reordered
+
+    _spec_with_access(spec_file, usable_by="ALLOWED", allowed_groups=["rag-builders"])
+    assert run(spec_file, monkeypatch)[-1] == "connection spcs-llms: updated (allowedGroups)"
+    assert dss.connections["spcs-llms"]["allowedGroups"] == ["rag-builders"]
+
+
+@responses.activate
+def test_a_spec_without_access_control_keeps_the_connections(spec_file, monkeypatch):
+    current = {"name": "spcs-llms", "type": "CustomLLM", "description": "SPCS models", "usableBy": "ALLOWED",
+               "allowedGroups": ["admins"], "params": {"models": []}}
+    dss = FakeDSS(responses, plugin_version=VERSION, connections={"spcs-llms": current}, code_env=ENV_NAME)
+    run(spec_file, monkeypatch)
+    assert (dss.received["spcs-llms"]["usableBy"], dss.received["spcs-llms"]["allowedGroups"]) == ("ALLOWED",
+                                                                                                   ["admins"])
+
+
+@pytest.mark.parametrize("access, message", [
+    ({"usable_by": "ALLOWED"}, "no allowed_groups would leave the connection to no one"),
+    ({"usable_by": "EVERYONE"}, "usable_by must be one of ALL, ALLOWED"),
+    ({"allowed_groups": ["a"]}, "'allowed_groups' needs usable_by: ALLOWED"),
+    ({"usable_by": "ALLOWED", "allowed_groups": "admins"}, "must be a list of DSS group names"),
+])
+@responses.activate
+def test_access_control_mistakes_are_spec_errors(spec_file, monkeypatch, access, message):
+    FakeDSS(responses)
+    _spec_with_access(spec_file, **access)
+    with pytest.raises(SystemExit, match=message):
+        run(spec_file, monkeypatch)

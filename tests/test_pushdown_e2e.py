@@ -44,12 +44,13 @@ def add_rows(engine, start, stop):
                             [(i, None if i % 500 == 7 else text_of(i), "ward %d" % (i % 5)) for i in range(start, stop)])
 
 
-def plan_for(dimensions=0, incremental=False):
+def plan_for(dimensions=0, incremental=False, vector_column=True, **extra):
     config = {"modelHandlingMode": "REGISTRY_SENTENCE_TRANSFORMERS", "serviceName": "ML.SERVING.ST",
               "endpointName": "st-ep", "textColumn": "TEXT", "maxBatchRows": BATCH,
               "vectorDimensions": dimensions, "incremental": incremental, "keyColumn": "ID"}
+    config.update(extra)
     return build_plan("embedding", config, Table('"DB"."SCH"."NOTES"', ("ID", "TEXT", "WARD")),
-                      Table('"DB"."SCH"."NOTES_EMB"', ()))
+                      Table('"DB"."SCH"."NOTES_EMB"', ()), vector_column=vector_column)
 
 
 def output(engine):
@@ -96,10 +97,11 @@ def test_every_row_gets_its_vector_in_batches_with_retried_faults(env):
     assert len(batch_ids) - len(set(batch_ids)) == 2  # the two retried batches were sent again under their id
     assert report.rows_written == ROWS
     assert report.warehouse is None  # DuckDB has no query history: said unknown, not guessed
-    assert engine.statements[0] == sql.function_ddl(plan_for())
+    assert engine.statements[0].startswith("ALTER SESSION SET QUERY_TAG = 'spcs-pushdown-")
+    assert engine.statements[1] == sql.function_ddl(plan_for())
 
 
-def test_vector_column_holds_the_models_floats(env):
+def test_vector_column_holds_the_models_floats_outside_dss(env):
     engine = make_engine(env, rows=300)
     runner.run(plan_for(dimensions=384), engine)
     types = dict(engine.duck.execute("SELECT column_name, data_type FROM information_schema.columns "
@@ -128,3 +130,86 @@ def test_incremental_run_processes_only_new_rows(env):
     third = runner.run(plan, engine)
     assert third.rows_written == 0
     assert service.counters["items"] - items == 499
+
+
+def test_an_incremental_run_refuses_rows_without_a_key_before_sending_any(env):
+    """Issue 23, item 5: rows whose key is NULL are refused, naming 'keyColumn' and how many.
+
+    Before, NOT EXISTS (... key = key) is never true for NULL: those rows were "new" on every
+    run, sent to the service again and appended to the output again.
+    """
+    from spcs_llm.errors import ConfigError
+
+    engine = make_engine(env, rows=300)
+    engine.duck.execute('UPDATE DB.SCH.NOTES SET "ID" = NULL WHERE "ID" IN (10, 11, 12)')
+    service = env.standin.services["st"]
+    with pytest.raises(ConfigError, match="'keyColumn'.*3 row\\(s\\) of the input have no key.*every run"):
+        runner.run(plan_for(incremental=True), engine)
+    assert service.counters["requests"] == 0
+    assert not runner.table_exists(engine, '"DB"."SCH"."NOTES_EMB"')
+    # The SQL itself never reads them either (a row added between the check and the query).
+    assert '"__SPCS_SOURCE"."ID" IS NOT NULL' in sql.select_query(plan_for(incremental=True))
+
+
+def test_a_batch_that_keeps_failing_aborts_the_run_after_max_batch_retries(env):
+    """Issue 24, item 3: Snowflake's defaults, MAX_BATCH_RETRIES = 3 and ON_BATCH_FAILURE = ABORT, written out."""
+    engine = make_engine(env, rows=100)
+    service = env.standin.services["st"]
+    service.faults.inject("503", "503", "503", "503")  # one batch: its first try and three retries fail
+    with pytest.raises(Exception, match="503"):
+        runner.run(plan_for(maxBatchRows=100), engine)
+    assert service.counters["requests"] == 4
+    assert not runner.table_exists(engine, '"DB"."SCH"."NOTES_EMB"')  # nothing written
+
+    service.faults.inject("503", "503", "503", "503")
+    assert runner.run(plan_for(maxBatchRows=100, maxBatchRetries=4), engine).rows_written == 100
+
+
+def test_return_null_keeps_the_run_going_and_the_next_incremental_run_retries_those_rows(env):
+    engine = make_engine(env, rows=300)
+    service = env.standin.services["st"]
+    plan = plan_for(maxBatchRows=300, maxBatchRetries=1, onBatchFailure="RETURN_NULL", incremental=True)
+    assert "ON_BATCH_FAILURE = RETURN_NULL" in sql.function_ddl(plan)
+    service.faults.inject("503", "503")  # the one batch fails twice: no retry left, its rows get NULL
+    first = runner.run(plan, engine)
+    missing = engine.duck.execute('SELECT COUNT(*) FROM DB.SCH.NOTES_EMB WHERE "embedding" IS NULL').fetchone()[0]
+    assert first.rows_written == 300 and missing == 300  # the run completed, without answers
+
+    items = service.counters["items"]
+    second = runner.run(plan, engine)
+    assert engine.statements[-2] == 'DELETE FROM "DB"."SCH"."NOTES_EMB" WHERE "embedding" IS NULL'
+    assert service.counters["items"] - items == 299  # the failed rows sent again (row 7 has no text)
+    assert second.rows_written == 300
+    check_vectors(output(engine), 300)
+    third = runner.run(plan, engine)
+    # Done: nothing is sent again; the one row without text is written again (no request for it).
+    assert service.counters["items"] - items == 299 and third.rows_written == 1
+
+
+def test_the_run_logs_its_query_tag_id_and_statement_before_the_long_query(env, caplog):
+    """Issue 26, item 2, outside DSS: the id is known (asynchronous submission) before the rows are sent."""
+    import logging
+
+    engine = make_engine(env, rows=100)
+    service = env.standin.services["st"]
+    at_log = []
+
+    class Watch(logging.Handler):
+        def emit(self, record):
+            if "query starting" in record.getMessage():
+                at_log.append((record.getMessage(), service.counters["requests"]))
+
+    log = logging.getLogger("spcs_llm.pushdown.runner")
+    watch = Watch()
+    log.addHandler(watch)
+    try:
+        with caplog.at_level(logging.INFO, logger="spcs_llm"):
+            report = runner.run(plan_for(), engine)
+    finally:
+        log.removeHandler(watch)
+    (message, requests_then), = at_log
+    assert requests_then == 0 and service.counters["requests"] > 0
+    assert "query tag %s" % engine.query_tag in message and "query id %s" % report.query_id in message
+    assert engine.started == [report.query_id]
+    assert 'CREATE OR REPLACE TABLE "DB"."SCH"."NOTES_EMB" AS' in message
+    assert env.pat not in caplog.text

@@ -57,7 +57,7 @@ def test_embed_recipe_writes_every_vector_then_only_new_rows(engine, env):
     assert all(json.loads(v) == deterministic_vector(t) for _, t, v in rows)
     first = dataiku.SQLExecutor2.fragments[0]
     assert first["pre_queries"][0].startswith("ALTER SESSION SET QUERY_TAG = 'spcs-pushdown-")
-    assert first["pre_queries"][1].startswith('CREATE FUNCTION IF NOT EXISTS "DB"."SCH"."SPCS_ST_ENCODE"')
+    assert first["pre_queries"][1].startswith('CREATE OR REPLACE FUNCTION "DB"."SCH"."SPCS_ST_ENCODE_')
     assert "NOT EXISTS" not in first["query"]  # no output yet: every row
 
     engine.duck.executemany("INSERT INTO DB.SCH.NOTES VALUES (?, ?)", [(i, "note %d" % i) for i in range(200, 230)])

@@ -39,7 +39,7 @@ def test_registry_method_call():
     query = sql.select_query(embed(serviceName="ml.serving.st", callMode="REGISTRY_METHOD"))
     assert query == '''SELECT "ID", "text", "lang", "__SPCS_RESULT":"output"::ARRAY AS "embedding"
 FROM (
-  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."ST"!ENCODE("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."ST"!ENCODE("__SPCS_INPUT", NULL, NULL) END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", "text", "lang", "text" AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -57,7 +57,7 @@ def test_existing_function_with_array_output():
     query = sql.select_query(plan)
     assert query == '''SELECT "ID", "__SPCS_RESULT":"output"::ARRAY AS "embedding"
 FROM (
-  SELECT "ID", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."EMBED"("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."EMBED"("__SPCS_INPUT", NULL, NULL) END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", "text" AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -70,20 +70,24 @@ FROM (
 
 
 def test_created_function_with_vector_output():
-    plan = embed(serviceName="ML.SERVING.ST", endpointName="inference", maxBatchRows=128, vectorDimensions=384)
+    plan = build_plan("embedding", dict(EMBED, serviceName="ML.SERVING.ST", endpointName="inference",
+                                        maxBatchRows=128, vectorDimensions=384), SOURCE, OUTPUT, vector_column=True)
     ddl = sql.function_ddl(plan)
-    assert ddl == '''CREATE FUNCTION IF NOT EXISTS "DB"."SCH"."SPCS_ST_ENCODE"("__SPCS_INPUT" VARCHAR)
+    assert ddl == '''CREATE OR REPLACE FUNCTION "DB"."SCH"."SPCS_ST_ENCODE_7B4B757D"("sentence" STRING, "batch_size" BIGINT, "truncate_dim" BIGINT)
   RETURNS VARIANT
   SERVICE = "ML"."SERVING"."ST"
   ENDPOINT = inference
+  COMMENT = 'Created by the snowpark-container-services-llm push-down recipes'
   MAX_BATCH_ROWS = 128
+  MAX_BATCH_RETRIES = 3
+  ON_BATCH_FAILURE = ABORT
   AS '/encode\''''
     # sqlglot reads it but drops the SERVICE options when writing it back: the golden string is the check.
     parses(ddl)
     query = sql.select_query(plan)
     assert query == '''SELECT "ID", "text", "lang", "__SPCS_RESULT":"output"::ARRAY::VECTOR(FLOAT, 384) AS "embedding"
 FROM (
-  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "DB"."SCH"."SPCS_ST_ENCODE"("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "DB"."SCH"."SPCS_ST_ENCODE_7B4B757D"("__SPCS_INPUT", NULL, NULL) END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", "text", "lang", "text" AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -100,11 +104,11 @@ def test_incremental_inserts_only_rows_whose_key_is_not_in_the_output():
     assert later == ['''INSERT INTO "DB"."SCH"."OUT" ("ID", "text", "lang", "embedding")
 SELECT "ID", "text", "lang", "__SPCS_RESULT":"output"::ARRAY AS "embedding"
 FROM (
-  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."EMBED"("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "text", "lang", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "ML"."SERVING"."EMBED"("__SPCS_INPUT", NULL, NULL) END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", "text", "lang", "text" AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
-    WHERE NOT EXISTS (SELECT 1 FROM "DB"."SCH"."OUT" AS "__SPCS_DONE" WHERE "__SPCS_DONE"."ID" = "__SPCS_SOURCE"."ID")
+    WHERE "__SPCS_SOURCE"."ID" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "DB"."SCH"."OUT" AS "__SPCS_DONE" WHERE "__SPCS_DONE"."ID" = "__SPCS_SOURCE"."ID")
   ) AS "__SPCS_ROWS"
 ) AS "__SPCS_CALLS"''']
     parsed = parses(later[0])
@@ -115,17 +119,20 @@ def test_prompt_for_a_text_generation_service_formats_the_prompt_and_strips_it_f
     plan = prompt(modelHandlingMode="TEXT_GENERATION_MISTRAL", serviceName="ML.SERVING.MISTRAL",
                   endpointName="inference", maxBatchRows=8, promptTemplate="Translate to {{lang}}: {{text}}",
                   outputColumn="translation", keepAllColumns=False, keptColumns=["ID"])
-    assert sql.function_ddl(plan) == '''CREATE FUNCTION IF NOT EXISTS "DB"."SCH"."SPCS_MISTRAL_PREDICT"("__SPCS_INPUT" VARCHAR)
+    assert sql.function_ddl(plan) == '''CREATE OR REPLACE FUNCTION "DB"."SCH"."SPCS_MISTRAL_PREDICT_4A57B193"("inputs" STRING)
   RETURNS VARIANT
   SERVICE = "ML"."SERVING"."MISTRAL"
   ENDPOINT = inference
+  COMMENT = 'Created by the snowpark-container-services-llm push-down recipes'
   MAX_BATCH_ROWS = 8
+  MAX_BATCH_RETRIES = 3
+  ON_BATCH_FAILURE = ABORT
   AS '/predict\''''
     generated = 'PARSE_JSON("__SPCS_RESULT":"outputs"::VARCHAR)[0]:"generated_text"::VARCHAR'
     query = sql.select_query(plan)
     assert query == '''SELECT "ID", IFF(STARTSWITH({g}, "__SPCS_INPUT"), LTRIM(SUBSTR({g}, LENGTH("__SPCS_INPUT") + 1)), {g}) AS "translation"
 FROM (
-  SELECT "ID", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "DB"."SCH"."SPCS_MISTRAL_PREDICT"("__SPCS_INPUT") END AS "__SPCS_RESULT"
+  SELECT "ID", "__SPCS_INPUT", CASE WHEN "__SPCS_INPUT" IS NULL THEN NULL ELSE "DB"."SCH"."SPCS_MISTRAL_PREDICT_4A57B193"("__SPCS_INPUT") END AS "__SPCS_RESULT"
   FROM (
     SELECT "ID", '<s>[INST] ' || 'Translate to ' || COALESCE(CAST("lang" AS VARCHAR), '') || ': ' || COALESCE(CAST("text" AS VARCHAR), '') || ' [/INST]' AS "__SPCS_INPUT"
     FROM "DB"."SCH"."NOTES" AS "__SPCS_SOURCE"
@@ -134,15 +141,15 @@ FROM (
     parses(query)
 
 
-def test_prompt_for_the_openai_chat_signature_sends_one_object_per_row():
+def test_prompt_for_the_openai_chat_signature_passes_one_argument_per_signature_input():
+    """Issue 24, item 1: one SQL argument per input of snowflake-ml 2.6.0's OPENAI_CHAT_SIGNATURE, in order."""
     plan = prompt(modelHandlingMode="REGISTRY_OPENAI_CHAT", functionName="ML.SERVING.CHAT",
                   callMode="EXISTING_FUNCTION", promptTemplate="Summarize: {{text}}", temperature=0.2,
                   maxOutputTokens=64)
     query = sql.select_query(plan)
-    assert ('"ML"."SERVING"."CHAT"(OBJECT_CONSTRUCT(\'messages\', ARRAY_CONSTRUCT(OBJECT_CONSTRUCT(\'role\', '
-            '\'user\', \'content\', "__SPCS_INPUT")), \'temperature\', 0.2, \'max_completion_tokens\', 64, '
-            '\'stop\', ARRAY_CONSTRUCT(), \'n\', 1, \'stream\', FALSE, \'top_p\', 1.0, \'frequency_penalty\', 0.0, '
-            '\'presence_penalty\', 0.0))') in query
+    assert ('"ML"."SERVING"."CHAT"(ARRAY_CONSTRUCT(OBJECT_CONSTRUCT(\'role\', \'user\', \'content\', '
+            'ARRAY_CONSTRUCT(OBJECT_CONSTRUCT(\'type\', \'text\', \'text\', "__SPCS_INPUT")))), 0.2, 64, '
+            'ARRAY_CONSTRUCT(), 1, FALSE, 1.0, 0.0, 0.0, NULL)') in query
     assert '"__SPCS_RESULT":"choices"[0]:"message":"content"::VARCHAR AS "answer"' in query
     parses(query)
 
@@ -248,7 +255,7 @@ def test_command_line_prints_the_statements_without_connecting():
                  "endpointName=inference", "--param", "maxBatchRows=256"], stream=out, connect=refuse)
     assert code == 0
     ddl, query = out.getvalue().split(";\n\n")
-    assert ddl.startswith('CREATE FUNCTION IF NOT EXISTS "ML"."DOCS"."SPCS_MINILM_ENCODE"')
+    assert ddl.startswith('CREATE OR REPLACE FUNCTION "ML"."DOCS"."SPCS_MINILM_ENCODE_')
     assert query.startswith('CREATE OR REPLACE TABLE "ML"."DOCS"."NOTES_EMB" AS\nSELECT "ID", "TEXT", ')
     out = io.StringIO()
     assert main(["prompt", "--input", "A.B.C", "--output", "A.B.D", "--columns", "X", "--mode", "OPENAI_COMPATIBLE",
@@ -277,3 +284,25 @@ def test_model_types_are_the_connections_modes():
         wanted = modes.EMBEDDING if capability == kinds.EMBEDDING else modes.CHAT
         assert wanted in modes.BY_NAME[mode].capabilities, mode
     assert set(kinds.NOT_CALLABLE_FROM_SQL) <= set(modes.MODE_NAMES)
+
+
+def test_a_pipelines_text_answer_is_read_packed_or_unpacked():
+    """snowflake-ml 2.x returns a single text output unpacked when the account enables single-output native types."""
+    plan = prompt(modelHandlingMode="REGISTRY_SUMMARIZATION", serviceName="ML.SERVING.SUM", callMode="REGISTRY_METHOD",
+                  promptTemplate="{{text}}")
+    query = sql.select_query(plan)
+    assert ('IFF(IS_OBJECT(TO_VARIANT("__SPCS_RESULT")), TO_VARIANT("__SPCS_RESULT"):"summary_text", '
+            'TO_VARIANT("__SPCS_RESULT"))::VARCHAR AS "answer"') in query
+    # 1 input (documents), then the 62 params of snowflake-ml 2.6.0's summarization signature at their defaults.
+    assert [a.param for a in plan.call.arguments] == [False] + [True] * 62
+    assert '"ML"."SERVING"."SUM"!__CALL__("__SPCS_INPUT", NULL, NULL, NULL' in query
+    parses(query.replace('"ML"."SERVING"."SUM"!__CALL__', "F"))  # sqlglot reads everything but SVC!METHOD
+    one_x = sql.select_query(prompt(modelHandlingMode="REGISTRY_SUMMARIZATION", serviceName="ML.SERVING.SUM",
+                                    callMode="REGISTRY_METHOD", promptTemplate="{{text}}",
+                                    methodSignature="SUMMARIZATION_1X"))
+    assert '"ML"."SERVING"."SUM"!__CALL__("__SPCS_INPUT")' in one_x
+
+
+def test_a_signature_of_another_model_type_is_refused():
+    with pytest.raises(ConfigError, match="'methodSignature'.*not a signature of REGISTRY_SENTENCE_TRANSFORMERS"):
+        embed(serviceName="ML.S.ST", endpointName="inference", methodSignature="OPENAI_CHAT_SIGNATURE")

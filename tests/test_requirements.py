@@ -20,3 +20,29 @@ def test_jinja2_older_than_3_1_6_cannot_be_installed():
     jinja = _requirements()["jinja2"]
     assert not jinja.specifier.contains(Version("3.1.5"))
     assert jinja.specifier.contains(Version("3.1.6"))
+
+
+def test_the_connector_floor_has_the_pat_authenticator():
+    # Issue 24, item 11: PROGRAMMATIC_ACCESS_TOKEN is in the connector's release notes from 3.15.0.
+    connector = _requirements()["snowflake-connector-python"]
+    assert not connector.specifier.contains(Version("3.14.1"))
+    assert connector.specifier.contains(Version("3.15.0"))
+
+
+def test_pat_over_sql_on_an_older_connector_is_refused_with_the_fix(monkeypatch):
+    import pytest
+    import snowflake.connector.version
+
+    from spcs_llm.auth.credentials import KeyPairCredential, PatCredential
+    from spcs_llm.errors import ConfigError
+    from spcs_llm.snowflake import connection
+
+    secret = "CANARY-PAT-old-connector"
+    monkeypatch.setattr(snowflake.connector.version, "VERSION", (3, 14, 1, None))
+    with pytest.raises(ConfigError) as refused:
+        connection.connect("https://acct.snowflakecomputing.com", PatCredential(secret))
+    message = str(refused.value)
+    assert "'authMode'" in message and "3.15.0 or later" in message and "has 3.14.1" in message
+    assert secret not in message
+    connection.check_connector_supports(PatCredential(secret), "3.15.0")  # accepted
+    connection.check_connector_supports(KeyPairCredential("ACCT", "USER", "pem"), "3.12.0")  # key pairs: any

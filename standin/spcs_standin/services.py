@@ -379,6 +379,12 @@ class Service:
         return Reply(404, {"error": "Not found: %s" % path})
 
 
+# The inputs of snowflake-ml's all-columns OpenAI chat signature, in signature order
+# (openai_signatures.OPENAI_CHAT_SIGNATURE; response_format came last, in 1.47).
+OPENAI_CHAT_INPUTS = ("messages", "temperature", "max_completion_tokens", "stop", "n", "stream", "top_p",
+                      "frequency_penalty", "presence_penalty", "response_format")
+
+
 def _rows(body):
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list) or not data:
@@ -394,4 +400,10 @@ def _rows(body):
 def _column(value, name):
     if isinstance(value, dict):
         return value.get(name)
+    if isinstance(value, list):
+        # One value per signature input, then the params, in signature order, as a service
+        # function sends them (SVC!METHOD or CREATE FUNCTION): the text is the first input.
+        order = OPENAI_CHAT_INPUTS if name in OPENAI_CHAT_INPUTS else (name,)
+        at = order.index(name)
+        return value[at] if at < len(value) else None
     return value  # a single positional column

@@ -5,6 +5,13 @@ format (``rowtype`` + ``rowset`` of strings): ``SHOW SERVICES``, ``SHOW ENDPOINT
 SERVICE``, ``DESCRIBE SERVICE``, ``SELECT SYSTEM$GET_SERVICE_STATUS(...)`` and
 ``ALTER SERVICE ... RESUME | SUSPEND``. Anything else fails as Snowflake does, with a SQL
 compilation error.
+
+Names resolve as Snowflake resolves them: an unquoted part is upper-cased, a quoted part is
+kept exactly (``"embed_svc"`` is not ``EMBED_SVC``), and a name that gives its database or
+schema must give the service's. By default stand-in service ``st`` lives at ``ML.SERVING.ST``
+(as if created unquoted) with one endpoint ``st-ep``; ``names``, ``locations`` and
+``endpoints`` change that per service, e.g. a service created as ``ML.STAGING."embed-svc"``
+with a ``ui`` endpoint listed before ``inference``.
 """
 
 import json
@@ -16,11 +23,30 @@ SERVICE_COLUMNS = ["name", "status", "database_name", "schema_name", "owner", "c
                    "current_instances", "target_instances", "min_instances", "max_instances", "auto_resume",
                    "created_on", "comment"]
 ENDPOINT_COLUMNS = ["name", "port", "port_range", "protocol", "is_public", "ingress_url"]
-_NAME = r"((?:\"[^\"]+\"|[A-Za-z0-9_$]+)(?:\.(?:\"[^\"]+\"|[A-Za-z0-9_$]+)){0,2})"
+_NAME = r"((?:\"(?:[^\"]|\"\")+\"|[A-Za-z0-9_$]+)(?:\.(?:\"(?:[^\"]|\"\")+\"|[A-Za-z0-9_$]+)){0,2})"
 
 
-def _unquote(name):
-    return name.split(".")[-1].strip('"').upper()
+def name_parts(name):
+    """The parts of a qualified name as Snowflake resolves them (unquoted: upper case; quoted: exact)."""
+    parts, current, quoted, i = [], "", False, 0
+    text = name.strip()
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            if quoted and text[i + 1:i + 2] == '"':  # a doubled quote inside a quoted part
+                current += '"'
+                i += 2
+                continue
+            quoted = not quoted
+            current += "\x00" if quoted else ""  # marks the part as quoted
+        elif ch == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+        i += 1
+    parts.append(current)
+    return [p[1:] if p.startswith("\x00") else p.upper() for p in parts]
 
 
 class SqlEngine:
@@ -30,19 +56,32 @@ class SqlEngine:
         self.standin = standin
         self.resume_seconds = resume_seconds  # how long a resumed service stays PENDING
         self.statements = []
+        self.names = {}  # stand-in service -> its Snowflake name, exactly (default: the name upper-cased)
+        self.locations = {}  # stand-in service -> (database, schema) (default: ("ML", "SERVING"))
+        self.endpoints = {}  # stand-in service -> [(endpoint name, ingress host or None for the service's)]
+
+    def snowflake_name(self, service):
+        """(database, schema, name) of a stand-in service, as SHOW SERVICES spells them."""
+        database, schema = self.locations.get(service.name, ("ML", "SERVING"))
+        return database, schema, self.names.get(service.name, service.name.upper())
 
     def _service(self, name):
-        wanted = _unquote(name)
+        wanted = name_parts(name)
         for service in self.standin.services.values():
-            if service.name.upper() == wanted:
+            if tuple(wanted) == self.snowflake_name(service)[-len(wanted):]:
                 return service
         raise _SqlError("002003", "02000", "SQL compilation error:\nService '%s' does not exist or not authorized."
-                        % name.upper())
+                        % ".".join(wanted))
 
     def _service_row(self, s):
         status = s.status()
-        return [s.name.upper(), status, "ML", "SERVING", "SYSADMIN", "STANDIN_POOL", s.name.lower() + ".svc.spcs.internal",
+        database, schema, name = self.snowflake_name(s)
+        return [name, status, database, schema, "SYSADMIN", "STANDIN_POOL", name.lower() + ".svc.spcs.internal",
                 "0" if status == "SUSPENDED" else "1", "1", "1", "1", "true", "2026-01-01 00:00:00.000 +0000", ""]
+
+    def _endpoint_rows(self, s):
+        listed = self.endpoints.get(s.name) or [(s.name.lower() + "-ep", None)]
+        return [[name, str(s.port), "", "HTTP", "true", host or self.standin.host_of(s.name)] for name, host in listed]
 
     def execute(self, sql):
         """(column names, rows) for ``sql``, or raises _SqlError."""
@@ -53,9 +92,7 @@ class SqlEngine:
             return SERVICE_COLUMNS, [self._service_row(s) for s in self.standin.services.values()]
         m = re.fullmatch(r"SHOW ENDPOINTS IN SERVICE " + _NAME, text, re.IGNORECASE)
         if m:
-            s = self._service(m.group(1))
-            return ENDPOINT_COLUMNS, [[s.name.lower() + "-ep", str(s.port), "", "HTTP", "true",
-                                       self.standin.host_of(s.name)]]
+            return ENDPOINT_COLUMNS, self._endpoint_rows(self._service(m.group(1)))
         m = re.fullmatch(r"(?:DESCRIBE|DESC) SERVICE " + _NAME, text, re.IGNORECASE)
         if m:
             return SERVICE_COLUMNS + ["spec"], [self._service_row(self._service(m.group(1))) + ["spec: {}"]]
@@ -65,7 +102,7 @@ class SqlEngine:
             status = s.status()
             value = json.dumps([{"status": status, "message": {"READY": "Running", "PENDING": "Resuming",
                                                                 "SUSPENDED": "Service is suspended"}[status],
-                                 "containerName": "main", "instanceId": "0", "serviceName": s.name.upper(),
+                                 "containerName": "main", "instanceId": "0", "serviceName": self.snowflake_name(s)[2],
                                  "image": "/ml/serving/repo/" + s.kind + ":latest", "restartCount": 0,
                                  "startTime": ""}])
             return ["SYSTEM$GET_SERVICE_STATUS('%s')" % m.group(1)], [[value]]

@@ -3,8 +3,14 @@
 ``Dataset.register`` declares a Snowflake table dataset (its location info and schema);
 ``SQLExecutor2.engine`` is the engine (``devtools/local_snowflake.LocalSnowflake``).
 ``exec_recipe_fragment`` does what DSS documents: run the pre-queries, then write the
-SELECT's rows to the output, replacing them unless the output is in append mode.
+SELECT's rows to the output, replacing them unless the output is in append mode, then the
+post-queries. DSS reads a Snowflake query's columns through the Snowflake JDBC driver, which
+does not support the VECTOR type (Snowflake: "The VECTOR data type is only supported in SQL,
+the Python connector and the Snowpark Python library"; snowflake-jdbc#2684: no Java type for
+VECTOR in the result metadata): a query returning a VECTOR column is refused here.
 """
+
+import re
 
 
 class _Frame:
@@ -59,9 +65,14 @@ class SQLExecutor2(object):
                              drop_partitioned_on_schema_mismatch=False):
         engine = SQLExecutor2.engine
         SQLExecutor2.fragments.append({"query": query, "pre_queries": list(pre_queries),
+                                       "post_queries": list(post_queries),
                                        "overwrite_output_schema": overwrite_output_schema})
         for q in pre_queries:
             engine.execute(q)
+        vectors = [c for c, t in engine.column_types(query).items() if re.match(r"^FLOAT\[\d+\]$", t)]
+        if vectors:  # the local engine's VECTOR(FLOAT, n)
+            raise RuntimeError("DSS cannot read the column type of %s: the Snowflake JDBC driver has no Java type "
+                               "for VECTOR" % ", ".join(vectors))
         table = output_dataset._spec["table"]
         if output_dataset._spec["append"] and _exists(engine, table):
             engine.execute("INSERT INTO %s %s" % (table, query))

@@ -1,5 +1,8 @@
 """``python -m spcs_llm.provision spec.yaml``: install the plugin and its connection on a DSS instance.
 
+(Over 300 lines for a reason: one spec's whole path, plugin, code env, connections and who may
+use them, compared and written the same way, reads best in one module.)
+
 Idempotent: the plugin is installed when absent and updated only when the archive's
 version differs; its code environment is created when the plugin has none and updated after
 a plugin update; each Custom LLM connection is created when absent and saved only when
@@ -17,7 +20,8 @@ Spec (YAML or JSON)::
     connections:
       - name: spcs-llms
         description: Models hosted in Snowpark Container Services
-        usable_by: ALL
+        usable_by: ALLOWED                 # ALL (every DSS user) or ALLOWED (only these groups)
+        allowed_groups: [data-scientists]
         models:
           - id: llama-chat
             label: Llama 3.1 8B (SPCS)
@@ -42,6 +46,7 @@ PLUGIN_ID = "snowpark-container-services-llm"
 COMPONENT_ID = "snowpark-container-services-llm"
 CAPABILITIES = {"TEXT_COMPLETION": "TEXT_COMPLETION_MULTIMODAL", "TEXT_EMBEDDING": "TEXT_EMBEDDING_EXTRACTION"}
 SECRET_KEYS = {"snowflake_oauth", "token", "privateKey", "privateKeyPassphrase", "password", "apiKey"}
+USABLE_BY = ("ALL", "ALLOWED")  # dataikuapi DSSClient.create_connection: usable_by
 _ENV = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 logger = logging.getLogger(__name__)
@@ -100,6 +105,33 @@ def connection_params(spec):
     return {"models": models}
 
 
+def connection_access(spec):
+    """Who may use the connection, as the connection definition holds it (``usableBy``, ``allowedGroups``).
+
+    Only what the spec names: a spec without ``usable_by`` leaves the access control of an
+    existing connection as it is (a new one is usable by all, as ``create_connection``'s default).
+    """
+    name = spec.get("name")
+    usable_by = spec.get("usable_by")
+    groups = spec.get("allowed_groups")
+    if usable_by is None:
+        if groups is not None:
+            raise SpecError("connection %s: 'allowed_groups' needs usable_by: ALLOWED" % name)
+        return {}
+    usable_by = str(usable_by).strip().upper()
+    if usable_by not in USABLE_BY:
+        raise SpecError("connection %s: usable_by must be one of %s" % (name, ", ".join(USABLE_BY)))
+    if groups is not None and (not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups)):
+        raise SpecError("connection %s: 'allowed_groups' must be a list of DSS group names" % name)
+    if usable_by == "ALLOWED" and not groups:
+        raise SpecError("connection %s: usable_by: ALLOWED with no allowed_groups would leave the connection to "
+                        "no one; list the groups that may use it" % name)
+    access = {"usableBy": usable_by}
+    if groups is not None:
+        access["allowedGroups"] = list(groups)
+    return access
+
+
 def archive_version(path):
     """The version in the archive's plugin.json."""
     with zipfile.ZipFile(path) as z:
@@ -133,9 +165,10 @@ def provision(client, spec, out=print, environ=None):
         if not name:
             raise SpecError("a connection has no 'name'")
         params = resolve_env(connection_params(entry), environ)
+        access = connection_access(entry)
         if name not in existing:
-            client.create_connection(name, "CustomLLM", params=params, usable_by=entry.get("usable_by", "ALL"),
-                                     allowed_groups=entry.get("allowed_groups"), description=entry.get("description"))
+            client.create_connection(name, "CustomLLM", params=params, usable_by=access.get("usableBy", "ALL"),
+                                     allowed_groups=access.get("allowedGroups"), description=entry.get("description"))
             changes.append("connection %s: created with %d model(s)" % (name, len(params["models"])))
             continue
         connection = client.get_connection(name)
@@ -144,6 +177,11 @@ def provision(client, spec, out=print, environ=None):
         wanted["params"] = merge_connection_params(definition.get("params"), params)
         if entry.get("description") is not None:
             wanted["description"] = entry["description"]
+        for key, value in access.items():  # access control is compared and written like every other field
+            current = definition.get(key)
+            if key == "allowedGroups" and isinstance(current, list) and sorted(current) == sorted(value):
+                continue  # the same groups in another order
+            wanted[key] = value
         changed = _changed_keys(definition, wanted)
         if not changed:
             out("connection %s: unchanged" % name)

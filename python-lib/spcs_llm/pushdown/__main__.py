@@ -83,8 +83,9 @@ def main(argv=None, stream=None, connect=connection.connect):
         columns = [c.strip() for c in args.columns.split(",")] if args.columns else _columns(engine, args.input)
         source = table_from_names(args.input, columns, "--input")
         output = table_from_names(args.output, (), "--output")
-        services = runner.find_services(conn) if conn is not None and config.get("endpointUrl") else None
-        plan = build_plan(CAPABILITIES[args.capability], config, source, output, services)
+        services = runner.find_services(conn) if conn is not None and runner.needs_services(config) else None
+        # Statements run through the Python connector, which supports VECTOR (a DSS dataset does not).
+        plan = build_plan(CAPABILITIES[args.capability], config, source, output, services, vector_column=True)
         if not args.run:
             stream.write(";\n\n".join(sql.statements(plan, output_exists=args.output_exists)) + ";\n")
             return 0

@@ -3,16 +3,28 @@
 A service function sends ``{"data": [[row, arg, ...], ...]}`` to the service and gets
 ``{"data": [[row, value], ...]}`` back (PLATFORM.md section 2b), the same row format as
 the Model Registry's ingress (``protocols/registry_rows.py``). Each kind says which
-method it serves by default, how one row's input is built from the text of the row, and
-how the answer is read from the value the function returns (a VARIANT). Both are SQL
-fragments with ``{P}`` for the text and ``{R}`` for the returned value. Mode names are those
+method it serves by default, which SQL argument lists its method takes (``signatures``: one
+argument per signature input, then params; ``{P}`` is the row's text) and how the answer is
+read from the value the function returns (a VARIANT; ``{R}`` in the SQL). Mode names are those
 of the LLM Mesh connection (``modes.MODES``, checked by a test), so a user can copy them from a model.
 """
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from ..protocols.prompt_formats import FORMATS
+from . import signatures
+
+# Labels of the raw text-generation modes, as the connection shows them (llm.json).
+FORMAT_LABELS = {
+    "TEXT_GENERATION_LLAMA_2": "Model Registry: text generation, Llama 2 prompt format",
+    "TEXT_GENERATION_MISTRAL": "Model Registry: text generation, Mistral prompt format",
+    "TEXT_GENERATION_ZEPHYR": "Model Registry: text generation, Zephyr prompt format",
+    "TEXT_GENERATION_FALCON": "Model Registry: text generation, Falcon prompt format",
+    "TEXT_GENERATION_OTHER": "Model Registry: text generation, plain prompt",
+    "TEXT_GENERATION_LLAMA_3": "Model Registry: text generation, Llama 3 prompt format",
+    "TEXT_GENERATION_CHATML": "Model Registry: text generation, ChatML prompt format (Qwen, Phi, ...)",
+}
 
 EMBEDDING = "embedding"
 PROMPT = "prompt"
@@ -28,30 +40,40 @@ class Kind:
 
     mode: str
     capability: str
-    method: Optional[str]  # default registry method; None: the user gives the path
-    argument_type: str  # SQL type of the function's one argument
-    argument: str  # SQL building the argument from P
-    answer: str  # SQL reading the answer from R
+    signatures: Tuple[signatures.Signature, ...]  # the method's SQL argument lists; the first is the default
+    answer: str  # SQL reading the answer from R ({O}: the signature's output column)
+    label: str  # as the recipe's 'Model type' choice shows it
     strips_prompt: bool = False  # the text-generation pipeline repeats the prompt before its answer
 
+    @property
+    def method(self) -> Optional[str]:
+        """The default registry method (None: the user gives the path)."""
+        return self.signatures[0].method or None
 
-_OPENAI_ROW = ("OBJECT_CONSTRUCT('messages', ARRAY_CONSTRUCT(OBJECT_CONSTRUCT('role', 'user', 'content', {P})), "
-               "'temperature', {temperature}, 'max_completion_tokens', {max_tokens}, 'stop', ARRAY_CONSTRUCT(), "
-               "'n', 1, 'stream', FALSE, 'top_p', 1.0, 'frequency_penalty', 0.0, 'presence_penalty', 0.0)")
 
+# A single text output may come unpacked (ENABLE_SINGLE_OUTPUT_NATIVE_TYPE, snowflake-ml 2.x's
+# ModelMethod.save): read it from the object when it is one, else take the value itself.
+_TEXT_OUTPUT = 'IFF(IS_OBJECT(TO_VARIANT({R})), TO_VARIANT({R}):"{O}", TO_VARIANT({R}))::VARCHAR'
 _TABLE = [
-    Kind("REGISTRY_SENTENCE_TRANSFORMERS", EMBEDDING, "encode", "VARCHAR", "{P}", '{R}:"output"'),
+    Kind("REGISTRY_SENTENCE_TRANSFORMERS", EMBEDDING, signatures.SENTENCE_TRANSFORMERS, '{R}:"{O}"',
+         "Model Registry: sentence-transformers embeddings (encode)"),
     # The Java plugin's sample embedding model: the vector comes back as JSON text.
-    Kind("TEXT_GENERATION_OTHER", EMBEDDING, "predict", "VARCHAR", "{P}", 'PARSE_JSON({R}:"outputs"::VARCHAR)'),
-    Kind("ROW_FORMAT", EMBEDDING, None, "VARCHAR", "{P}", "{R}"),
-    Kind("REGISTRY_OPENAI_CHAT", PROMPT, "__call__", "OBJECT", _OPENAI_ROW,
-         '{R}:"choices"[0]:"message":"content"::VARCHAR'),
-    Kind("REGISTRY_TEXT2TEXT_GENERATION", PROMPT, "__call__", "VARCHAR", "{P}", '{R}:"generated_text"::VARCHAR'),
-    Kind("REGISTRY_SUMMARIZATION", PROMPT, "__call__", "VARCHAR", "{P}", '{R}:"summary_text"::VARCHAR'),
-    Kind("REGISTRY_TRANSLATION", PROMPT, "__call__", "VARCHAR", "{P}", '{R}:"translation_text"::VARCHAR'),
-    Kind("ROW_FORMAT", PROMPT, None, "VARCHAR", "{P}", "{R}::VARCHAR"),
-] + [Kind(mode, PROMPT, "predict", "VARCHAR", "{P}", 'PARSE_JSON({R}:"outputs"::VARCHAR)[0]:"generated_text"::VARCHAR',
-          strips_prompt=True) for mode in sorted(FORMATS)]
+    Kind("TEXT_GENERATION_OTHER", EMBEDDING, (signatures.CUSTOM_PREDICT,), 'PARSE_JSON({R}:"{O}"::VARCHAR)',
+         "Model Registry: the Java plugin's sample embedding model (predict, vector as JSON text)"),
+    Kind("ROW_FORMAT", EMBEDDING, (signatures.ROW_FORMAT,), "{R}",
+         "Your own container speaking the row format (give the endpoint path)"),
+    Kind("REGISTRY_OPENAI_CHAT", PROMPT, signatures.OPENAI_CHAT, '{R}:"choices"[0]:"message":"content"::VARCHAR',
+         "Model Registry: OpenAI chat signature"),  # labels as the LLM Mesh connection's (llm.json)
+    Kind("REGISTRY_TEXT2TEXT_GENERATION", PROMPT, signatures.TEXT2TEXT, _TEXT_OUTPUT,
+         "Model Registry: text2text generation"),
+    Kind("REGISTRY_SUMMARIZATION", PROMPT, signatures.SUMMARIZATION, _TEXT_OUTPUT, "Model Registry: summarization"),
+    Kind("REGISTRY_TRANSLATION", PROMPT, signatures.TRANSLATION, _TEXT_OUTPUT, "Model Registry: translation"),
+    Kind("ROW_FORMAT", PROMPT, (signatures.ROW_FORMAT,), "{R}::VARCHAR",
+         "Your own container speaking the row format (give the endpoint path)"),
+] + [Kind(mode, PROMPT, signatures.TEXT_GENERATION,
+          # "outputs": JSON text (the Java plugin's sample) or an ARRAY (a pipeline): both read as JSON
+          'PARSE_JSON({R}:"{O}"::VARCHAR)[0]:"generated_text"::VARCHAR', label, strips_prompt=True)
+     for mode, label in sorted(FORMAT_LABELS.items())]
 
 KINDS = {(k.mode, k.capability): k for k in _TABLE}
 ROW_FORMAT = "ROW_FORMAT"  # push-down only: a container of your own speaking the row format

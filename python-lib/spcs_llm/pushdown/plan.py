@@ -2,8 +2,8 @@
 
 Every name that will reach SQL is checked and quoted here; every refusal is a
 ``ConfigError`` naming the recipe field. Nothing here touches the network: finding the
-service behind an ingress URL is done by the caller (``runner.find_service``), which
-hands the list of services in.
+service behind an ingress URL is done by the caller (``runner.find_services``), which
+hands the list of services in; ``target`` picks the service, endpoint and function name.
 """
 
 import re
@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..errors import ConfigError
-from ..settings import _bool, _float, _int, _text  # the connection's own parsers: same rules, same messages
-from ..snowflake.services import service_for_host
+from ..settings import _bool, _choice, _float, _int, _text  # the connection's own parsers: same rules, same messages
 from ..snowflake.identifiers import check_bare_name, check_identifier, quote_identifier, quote_qualified
-from ..wire.urls import host_of, method_path, normalize_base_url
+from ..wire.urls import method_path
 from . import kinds as kinds_table
+from . import signatures as signatures_table
+from . import target
 from .kinds import EMBEDDING, NOT_CALLABLE_FROM_SQL
 
 CALL_MODES = ("CREATE_FUNCTION", "EXISTING_FUNCTION", "REGISTRY_METHOD")
+ON_BATCH_FAILURE = ("ABORT", "RETURN_NULL")  # CREATE FUNCTION (Snowpark Container Services)
+DEFAULT_BATCH_RETRIES = 3  # Snowflake's default since behaviour change bundle 2025_02 (BCR-1938)
+MAX_BATCH_RETRIES = 100
 RESERVED_PREFIX = "__SPCS_"
 MAX_VECTOR_DIMENSIONS = 4096  # Snowflake's VECTOR limit
 _PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")
@@ -44,10 +48,13 @@ class ServiceCall:
 
     how: str  # one of CALL_MODES
     function: str  # quoted function name, or SVC!METHOD for REGISTRY_METHOD
+    arguments: Tuple[signatures_table.Argument, ...] = ()  # one per signature input, then the params set
     service: Optional[str] = None  # quoted service name (CREATE_FUNCTION)
     endpoint: Optional[str] = None  # endpoint name, quoted if it needs to be (CREATE_FUNCTION)
     path: Optional[str] = None  # the endpoint path, e.g. /encode (CREATE_FUNCTION)
-    max_batch_rows: Optional[int] = None
+    max_batch_rows: Optional[int] = None  # None: Snowflake chooses
+    max_batch_retries: int = DEFAULT_BATCH_RETRIES
+    on_batch_failure: str = "ABORT"
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Plan:
 
     capability: str  # kinds.EMBEDDING or kinds.PROMPT
     kind: kinds_table.Kind
+    signature: signatures_table.Signature
     source: Table
     output: Table
     call: ServiceCall
@@ -63,19 +71,24 @@ class Plan:
     output_column: str  # quoted
     text: Optional[str] = None  # quoted text column (embedding)
     template: Tuple[Tuple[bool, str], ...] = ()  # (is_column, text) pieces (prompt)
-    dimensions: Optional[int] = None  # VECTOR(FLOAT, n) when set, else ARRAY (embedding)
+    dimensions: Optional[int] = None  # the vector's length, checked by a cast to VECTOR(FLOAT, n) (embedding)
+    vector_column: bool = False  # write VECTOR(FLOAT, n) (outside DSS); else ARRAY, which a DSS dataset holds
+    vector_view: Optional[str] = None  # quoted view giving the ARRAY column as VECTOR(FLOAT, n) (DSS)
     key: Optional[str] = None  # quoted key column: incremental when set
     temperature: float = 0.0
     max_output_tokens: int = 512
     answer_field: Optional[str] = None  # ROW_FORMAT: the field of the answer object to read
 
 
-def build_plan(capability, config, source, output, services=None):
+def build_plan(capability, config, source, output, services=None, vector_column=False):
     """A ``Plan`` from the recipe ``config`` (DSS field names) or ``ConfigError`` naming the field.
 
     ``source`` and ``output`` are ``Table``s; ``services`` the ``snowflake.services.ServiceInfo``
     list, needed only when the service is given by its ingress URL or its endpoint must be
-    found.
+    found. ``vector_column``: write a ``VECTOR(FLOAT, n)`` column when 'vectorDimensions' is
+    set, which only a statement run outside DSS can (the command line); a DSS dataset is read
+    through the Snowflake JDBC driver, which does not support VECTOR, so the recipes write an
+    ARRAY (cast to VECTOR and back, so a wrong length fails the run) and can add a view.
     """
     config = dict(config or {})
     kind = kind_for(capability, config)
@@ -93,11 +106,14 @@ def build_plan(capability, config, source, output, services=None):
         if key not in kept:
             raise ConfigError("keyColumn", "%r must be one of the kept columns: incremental runs find the rows "
                                            "already done by their key in the output." % key_name)
-    plan = dict(capability=capability, kind=kind, source=source, output=output, kept=kept,
-                output_column=output_column, key=key, call=_call(config, kind, output, services))
+    signature = signature_for(config, kind)
+    plan = dict(capability=capability, kind=kind, signature=signature, source=source, output=output, kept=kept,
+                output_column=output_column, key=key, call=_call(config, kind, signature, output, services))
     if capability == EMBEDDING:
         plan["text"] = quote_identifier(_column(config, "textColumn", source), "textColumn")
         plan["dimensions"] = _int(config, "vectorDimensions", 0, 0, MAX_VECTOR_DIMENSIONS) or None
+        plan["vector_column"] = bool(vector_column and plan["dimensions"])
+        plan["vector_view"] = _vector_view(config, output, plan["dimensions"], plan["vector_column"])
     else:
         pieces = parse_template(config.get("promptTemplate"), source.columns)
         if kind.strips_prompt:  # a raw text-generation model gets its family's prompt format
@@ -153,22 +169,25 @@ def parse_template(template, columns):
     return tuple(pieces)
 
 
-def _call(config, kind, output, services):
+def _call(config, kind, signature, output, services):
     how = _text(config.get("callMode")) or "CREATE_FUNCTION"
     if how not in CALL_MODES:
         raise ConfigError("callMode", "%r is not one of %s." % (how, ", ".join(CALL_MODES)))
+    arguments = signature.arguments
     if how == "EXISTING_FUNCTION":
-        return ServiceCall(how, quote_qualified(_required(config, "functionName"), "functionName"))
-    service_info = _service(config, services)
-    service_name = service_info.quoted_name if service_info else _required(config, "serviceName")
-    service = quote_qualified(service_name, "serviceName")
-    method = _text(config.get("registryMethod")) or kind.method
+        return ServiceCall(how, quote_qualified(_required(config, "functionName"), "functionName"), arguments)
+    url = _text(config.get("endpointUrl"))
+    service_info, at_url = target.find_service(url, _text(config.get("serviceName")), services)
+    service = service_info.quoted_name if service_info else quote_qualified(_required(config, "serviceName"),
+                                                                            "serviceName")
+    method = _text(config.get("registryMethod")) or signature.method
     if how == "REGISTRY_METHOD":
-        if kind.method is None:
+        if not signature.method:
             raise ConfigError("callMode", "REGISTRY_METHOD needs a Model Registry service; a ROW_FORMAT service is "
                                           "called through a service function (CREATE_FUNCTION or "
                                           "EXISTING_FUNCTION).")
-        return ServiceCall(how, "%s!%s" % (service, check_bare_name(method, "registryMethod", "method").upper()))
+        return ServiceCall(how, "%s!%s" % (service, check_bare_name(method, "registryMethod", "method").upper()),
+                           arguments, service=service)
     path = _text(config.get("methodPath"))
     if path:
         if not _PATH.match(path):
@@ -177,47 +196,47 @@ def _call(config, kind, output, services):
         path = method_path(check_bare_name(method, "registryMethod", "method"))
     else:
         raise ConfigError("methodPath", "is empty: enter the path the service answers on, e.g. /predict.")
-    endpoint = _endpoint(config, service_info)
-    function = _text(config.get("functionName"))
-    if function:
-        function = quote_qualified(function, "functionName")
-    else:
-        base = re.sub(r"[^A-Z0-9_]", "_", ("SPCS_%s_%s" % (service_name.split(".")[-1].strip('"'),
-                                                          path.strip("/") or "ROOT")).upper())
-        function = ("%s.%s" % (output.qualifier, quote_identifier(base, "functionName"))).lstrip(".")
-    return ServiceCall(how, function, service=service, endpoint=endpoint, path=path,
-                       max_batch_rows=_int(config, "maxBatchRows", 0, 0, 10_000) or None)
+    endpoint = target.choose_endpoint(_text(config.get("endpointName")), service_info, at_url)
+    options = dict(max_batch_rows=_int(config, "maxBatchRows", 0, 0, 10_000) or None,
+                   max_batch_retries=_int(config, "maxBatchRetries", DEFAULT_BATCH_RETRIES, 0, MAX_BATCH_RETRIES),
+                   on_batch_failure=_choice(config, "onBatchFailure", ON_BATCH_FAILURE, "ABORT"))
+    binding = (service, endpoint, path, tuple((a.name, a.sql_type) for a in arguments),
+               tuple(sorted(options.items())))
+    function = target.created_function_name(_text(config.get("functionName")), output.qualifier, service, path,
+                                            binding)
+    return ServiceCall(how, function, arguments, service=service, endpoint=endpoint, path=path, **options)
 
 
-def _service(config, services):
-    """The ServiceInfo named by 'endpointUrl' (or 'serviceName' when its endpoint must be found)."""
-    url = _text(config.get("endpointUrl"))
-    if url:
-        host = host_of(normalize_base_url(url, "endpointUrl"))
-        found = service_for_host(services or [], host)
-        if found is None:
-            raise ConfigError("endpointUrl", "no service visible to this role has a public endpoint at %s: check "
-                                             "the URL (SHOW ENDPOINTS IN SERVICE ...) or give 'serviceName'." % host)
-        return found
-    name = _text(config.get("serviceName"))
-    if name and not _text(config.get("endpointName")) and services:
-        wanted = quote_qualified(name, "serviceName")
-        for s in services:
-            if s.quoted_name.endswith(wanted):
-                return s
-    return None
+def signature_for(config, kind):
+    """The method's SQL argument list: 'methodSignature' when the kind has several, else its only one.
+
+    The field shows only for the kinds with several (DSS still sends its default for the others).
+    """
+    wanted = _text(config.get("methodSignature"))
+    keys = [s.key for s in kind.signatures]
+    if not wanted or wanted == signatures_table.DEFAULT or len(keys) == 1:
+        return kind.signatures[0]
+    if wanted not in keys:
+        raise ConfigError("methodSignature", "%r is not a signature of %s models; choose one of %s." % (
+            wanted, kind.mode, ", ".join(keys)))
+    return signatures_table.BY_KEY[wanted]
 
 
-def _endpoint(config, service_info):
-    name = _text(config.get("endpointName"))
-    if not name and service_info is not None and service_info.endpoints:
-        name = service_info.endpoints[0].name
+def _vector_view(config, output, dimensions, vector_column):
+    name = _text(config.get("vectorView"))
     if not name:
-        raise ConfigError("endpointName", "is empty: enter the service's endpoint name (the 'name' column of SHOW "
-                                          "ENDPOINTS IN SERVICE ...), or give 'endpointUrl' to find it.")
-    if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-        return name  # as Snowflake's own examples write it: ENDPOINT = echoendpoint
-    return quote_identifier(name, "endpointName")
+        return None
+    if not dimensions:
+        raise ConfigError("vectorView", "needs 'vectorDimensions' (the model's dimension): the view casts the "
+                                        "vector to VECTOR(FLOAT, n).")
+    if vector_column:
+        return None  # the output column is a VECTOR already
+    view = quote_qualified(check_identifier(name, "vectorView"), "vectorView")
+    if "." not in name and output.qualifier:
+        view = "%s.%s" % (output.qualifier, view)  # beside the output table
+    if view == output.name:
+        raise ConfigError("vectorView", "is the output table itself: name the view differently.")
+    return view
 
 
 def _output_column(config, capability):

@@ -38,8 +38,7 @@ def run_recipe(capability):
                                             "Snowflake connection for the work to run in Snowflake." % (
                                                 output_connection, source_connection))
     engine = runner.DSSEngine(dataiku.SQLExecutor2, source_ds, output_ds)
-    services = runner.find_services(engine) if config.get("endpointUrl") or (
-        config.get("callMode", "CREATE_FUNCTION") == "CREATE_FUNCTION" and not config.get("endpointName")) else None
+    services = runner.find_services(engine) if runner.needs_services(config) else None
     plan = build_plan(capability, config, source, output, services)
     rates = runner.rates_from(config)
     return runner.run_in_dss(plan, engine, rates)

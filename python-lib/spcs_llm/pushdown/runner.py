@@ -1,9 +1,11 @@
 """Running a push-down plan, in DSS (``SQLExecutor2``) or through snowflake-connector-python.
 
-After a run it logs the query id, the rows written, the elapsed time and, where the role
-can read the query history, the warehouse time; warehouse and compute-pool time are
-converted to credits and dollars with the connection's credit settings. Figures that
-cannot be read are said to be unknown, never guessed.
+Before the long query starts it logs the query tag, the statement and (outside DSS, where
+the query is submitted asynchronously) its query id, so an hours-long run can be found in
+Snowsight's Query History while it runs. After a run it logs the query id, the rows
+written, the elapsed time and, where the role can read the query history, the warehouse
+time; warehouse and compute-pool time are converted to credits and dollars with the
+connection's credit settings. Figures that cannot be read are said to be unknown, never guessed.
 """
 
 import logging
@@ -12,10 +14,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Optional
 
+from ..errors import ConfigError
 from ..snowflake import services
 from ..settings import CostSettings, _float  # the connection's credit settings and parser
 from ..snowflake.identifiers import string_literal
 from . import sql
+from .engines import ConnectorEngine, DSSEngine  # noqa: F401  (the runner's engines, by their old home)
 
 logger = logging.getLogger(__name__)
 
@@ -88,32 +92,6 @@ def costs(elapsed_seconds, usage, rates):
     return warehouse, pool, ((warehouse or 0.0) + pool) * rates.dollars_per_credit
 
 
-class ConnectorEngine:
-    """Runs statements on a DB-API connection of snowflake-connector-python."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def execute(self, statement):
-        """Run one statement; return its query id (None if the driver has none)."""
-        cur = self.conn.cursor()
-        try:
-            cur.execute(statement)
-            return getattr(cur, "sfqid", None)
-        finally:
-            cur.close()
-
-    def rows(self, query):
-        """The rows of ``query`` as dicts with upper-case keys."""
-        cur = self.conn.cursor()
-        try:
-            cur.execute(query)
-            names = [d[0].upper() for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
-        finally:
-            cur.close()
-
-
 def table_exists(engine, name):
     """Whether table ``name`` (quoted) can be read."""
     try:
@@ -123,10 +101,11 @@ def table_exists(engine, name):
         return False
 
 
-def count_rows(engine, name):
-    """Rows in table ``name``, or None if it cannot be read."""
+def count_rows(engine, name, answered=None):
+    """Rows in table ``name`` (with ``answered``, only those whose column ``answered`` is not NULL), or None."""
+    where = " WHERE %s IS NOT NULL" % answered if answered else ""
     try:
-        return int(engine.rows("SELECT COUNT(*) AS N FROM %s" % name)[0]["N"])
+        return int(engine.rows("SELECT COUNT(*) AS N FROM %s%s" % (name, where))[0]["N"])
     except Exception:  # noqa: BLE001
         return None
 
@@ -153,18 +132,60 @@ def warehouse_usage(engine, query_id=None, tag=None):
                           float(row.get("EXECUTION_TIME") or 0) / 1000.0, row.get("QUERY_ID"))
 
 
+def refuse_null_keys(plan, engine):
+    """``ConfigError`` naming 'keyColumn' when input rows have no key: an incremental run could never skip them.
+
+    Such a row is never found in the output (``NULL = NULL`` is not true), so without this
+    check it would be sent to the service and written again on every run.
+    """
+    if not plan.key:
+        return
+    try:
+        missing = int(engine.rows(sql.null_keys_query(plan))[0]["N"])
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- the input is read below anyway; its error will say why
+        logger.info("Could not count the rows without a key (%s)", type(exc).__name__)
+        return
+    if missing:
+        raise ConfigError("keyColumn", "%d row(s) of the input have no key (%s is NULL). An incremental run finds "
+                                       "the rows already done by their key, so these could never be skipped: they "
+                                       "would be sent to the service again on every run. Give them a key, filter "
+                                       "them out before this recipe, or untick 'Incremental'." % (missing, plan.key))
+
+
+def _starting(tag, statement, query_id=None):
+    logger.info("Push-down query starting: query tag %s, query id %s (Snowsight > Monitoring > Query History, "
+                "filter on the query tag). Statement:\n%s", tag, query_id or "known when Snowflake starts it",
+                statement)
+
+
 def run(plan, engine, rates=CostSettings(), clock=time.monotonic):
     """Run ``plan`` on ``engine`` outside DSS (``sql.statements``); log and return a ``RunReport``."""
+    refuse_null_keys(plan, engine)
     exists = bool(plan.key) and table_exists(engine, plan.output.name)
-    before = count_rows(engine, plan.output.name) if exists else 0
+    before = _kept_rows(plan, engine) if exists else 0
+    tag = new_query_tag()
+    engine.execute("ALTER SESSION SET QUERY_TAG = %s" % string_literal(tag, "query tag"))
+    steps = sql.statements(plan, output_exists=exists)
+    main = sql.insert_into(plan) if plan.key and exists else sql.create_table_as(plan)
     started = clock()
     query_id = None
-    for statement in sql.statements(plan, output_exists=exists):
-        query_id = engine.execute(statement)
+    for statement in steps:
+        if statement == main:
+            query_id = engine.execute(statement, on_start=lambda qid, s=statement: _starting(tag, s, qid))
+        else:
+            engine.execute(statement)
     elapsed = clock() - started
     after = count_rows(engine, plan.output.name)
     rows = None if after is None or before is None else after - before
     return _report(query_id, rows, elapsed, warehouse_usage(engine, query_id=query_id) if query_id else None, rates)
+
+
+def _kept_rows(plan, engine):
+    """Output rows an incremental run keeps (all, or those with an answer when it writes the others again)."""
+    answered = plan.output_column if sql.retry_failed_rows(plan) else None
+    return count_rows(engine, plan.output.name, answered)
 
 
 def _report(query_id, rows, elapsed, usage, rates):
@@ -174,67 +195,44 @@ def _report(query_id, rows, elapsed, usage, rates):
     return report
 
 
-class DSSEngine:
-    """Runs inside a DSS recipe: reads through ``SQLExecutor2``, writes with ``exec_recipe_fragment``."""
-
-    def __init__(self, executor_class, input_dataset, output_dataset):
-        self.executor_class = executor_class
-        self.executor = executor_class(dataset=input_dataset)
-        self.output_dataset = output_dataset
-
-    def rows(self, query):
-        """The rows of ``query`` as dicts with upper-case keys."""
-        frame = self.executor.query_to_df(query)
-        names = [str(c).upper() for c in frame.columns]
-        return [dict(zip(names, r)) for r in frame.values.tolist()]
-
-    def cursor(self):
-        """The slice of the DB-API that ``services.list_services`` uses."""
-        return _ExecutorCursor(self)
-
-    def close(self):
-        pass
-
-
-class _ExecutorCursor:
-    def __init__(self, engine):
-        self.engine = engine
-        self.description = []
-        self._rows = []
-
-    def execute(self, query, params=None):
-        frame = self.engine.executor.query_to_df(query)
-        self.description = [(str(c),) for c in frame.columns]
-        self._rows = frame.values.tolist()
-
-    def fetchall(self):
-        return self._rows
-
-    def close(self):
-        pass
-
-
 def run_in_dss(plan, engine, rates=CostSettings(), clock=time.monotonic):
     """Run ``plan`` as a DSS recipe fragment; log and return a ``RunReport``.
 
     An incremental run reads the rows already in the output and writes only the new
     ones: the recipe's output must be set to append (DSS empties it otherwise).
     """
+    refuse_null_keys(plan, engine)
     incremental = bool(plan.key) and table_exists(engine, plan.output.name)
-    before = count_rows(engine, plan.output.name) if incremental else 0
-    tag = "spcs-pushdown-%s" % uuid.uuid4().hex[:16]
-    pre = ["ALTER SESSION SET QUERY_TAG = %s" % string_literal(tag, "query tag")]
-    ddl = sql.function_ddl(plan)
-    if ddl:
-        pre.append(ddl)
+    before = _kept_rows(plan, engine) if incremental else 0
+    tag = new_query_tag()
+    pre = ["ALTER SESSION SET QUERY_TAG = %s" % string_literal(tag, "query tag"), sql.function_ddl(plan),
+           sql.retry_failed_rows(plan) if incremental else None]
+    post = [sql.vector_view_ddl(plan)]
+    query = sql.select_query(plan, incremental=incremental)
+    # DSS runs the query itself (and writes it as an INSERT into the output): its id is known to
+    # Snowflake only once it starts, so the tag is what finds it while it runs.
+    _starting(tag, query)
     started = clock()
-    engine.executor_class.exec_recipe_fragment(engine.output_dataset, sql.select_query(plan, incremental=incremental),
-                                               pre_queries=pre, overwrite_output_schema=not incremental)
+    engine.executor_class.exec_recipe_fragment(engine.output_dataset, query, pre_queries=[q for q in pre if q],
+                                               post_queries=[q for q in post if q],
+                                               overwrite_output_schema=not incremental)
     elapsed = clock() - started
     after = count_rows(engine, plan.output.name)
     rows = None if after is None or before is None else after - before
     usage = warehouse_usage(engine, tag=tag)
     return _report(usage.query_id if usage else None, rows, elapsed, usage, rates)
+
+
+def new_query_tag():
+    """A query tag unique to one run, so the query history finds this run's queries and no other's."""
+    return "spcs-pushdown-%s" % uuid.uuid4().hex[:16]
+
+
+def needs_services(config):
+    """Whether the plan needs the service listing: a service given by URL, or a function to create with no endpoint named."""
+    how = str(config.get("callMode") or "CREATE_FUNCTION").strip()
+    return bool(str(config.get("endpointUrl") or "").strip()) or (
+        how == "CREATE_FUNCTION" and not str(config.get("endpointName") or "").strip())
 
 
 def find_services(conn):

@@ -99,4 +99,6 @@ class AutoResumer:
         service = services.service_for_host(services.list_services(conn), host)
         if service is None:
             raise ServiceError("no service visible to this role has an endpoint at %s; set 'serviceName'." % host)
-        return service.qualified_name
+        # Quoted as SHOW SERVICES spells it: a service created as "embed-svc" or "embed_svc" is
+        # found as itself, not refused as a name or looked up upper-cased.
+        return service.quoted_name

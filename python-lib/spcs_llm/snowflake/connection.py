@@ -4,11 +4,18 @@ The same credentials as the LLM component (OAuth access token, key pair, PAT), o
 session an OAuth model already holds (``SessionCredential``).
 """
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..auth.credentials import KeyPairCredential, OAuthCredential, PatCredential
 from ..auth.keypair_jwt import load_private_key
+from ..errors import ConfigError
+
+# The connector's release notes (DESCRIPTION.md, v3.15.0, Apr 29 2025): "Added new authentication
+# methods support for programmatic access tokens (PATs)". Older releases send a PAT nowhere useful
+# (3.12 takes an unknown authenticator for an Okta URL); the code env's floor is this version too.
+PAT_CONNECTOR = (3, 15, 0)
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,23 @@ def connector_args(account_url, credential, role=None):
     return args
 
 
+def check_connector_supports(credential, version):
+    """``ConfigError`` when the installed connector (``version``, e.g. "3.14.1") cannot log in with ``credential``."""
+    if not isinstance(credential, PatCredential):
+        return
+    numbers = tuple(int(n) for n in re.findall(r"\d+", str(version))[:3])
+    if numbers < PAT_CONNECTOR:
+        raise ConfigError("authMode", "a programmatic access token (PAT) over Snowflake SQL needs "
+                                      "snowflake-connector-python %s or later; this code environment has %s. Update "
+                                      "the plugin's code environment (its requirements ask for %s), or use a key "
+                                      "pair." % (".".join(map(str, PAT_CONNECTOR)), version,
+                                                 ".".join(map(str, PAT_CONNECTOR))))
+
+
 def connect(account_url, credential, role=None):
     """An open connection (the caller closes it)."""
     import snowflake.connector
+    from snowflake.connector.version import VERSION
 
+    check_connector_supports(credential, ".".join(str(n) for n in VERSION[:3]))
     return snowflake.connector.connect(**connector_args(account_url, credential, role))

@@ -49,6 +49,15 @@ def quote_qualified(name, field_name):
     return ".".join(part if part.startswith('"') else '"%s"' % part.upper() for part in _split_parts(text))
 
 
+def resolved_parts(name, field_name="serviceName"):
+    """The parts of a (qualified) name as Snowflake resolves them: unquoted upper-cased, quoted exact.
+
+    ``ML.serving."embed-svc"`` -> ``["ML", "SERVING", "embed-svc"]``: what SHOW SERVICES lists.
+    """
+    return [part[1:-1].replace('""', '"') if part.startswith('"') else part.upper()
+            for part in _split_parts(check_identifier(name, field_name))]
+
+
 def _split_parts(text):
     parts, current, quoted = [], "", False
     for ch in text:

@@ -112,11 +112,26 @@ def wait_for_status(conn, name, wanted=("READY",), timeout=600.0, poll=2.0, cloc
         sleep(poll)
 
 
-def service_for_host(services, host):
-    """The service one of whose endpoints has ingress host ``host`` (None if none does)."""
+# The endpoint snowflake-ml gives a Model Registry service and looks for (``ModelOperator.
+# INFERENCE_SERVICE_ENDPOINT_NAME`` in snowflake/ml/model/_client/ops/model_ops.py, 2.6.0).
+INFERENCE_ENDPOINT = "inference"
+
+
+def endpoints_at_host(services, host):
+    """Every (service, endpoint) whose ingress URL is at ``host`` (host[:port], any case)."""
     host = host.lower()
-    for s in services:
-        for e in s.endpoints:
-            if e.ingress_url and e.ingress_url.lower().split("/")[0] == host:
-                return s
-    return None
+    return [(s, e) for s in services for e in s.endpoints
+            if e.ingress_url and e.ingress_url.lower().split("/")[0] == host]
+
+
+def service_for_host(services, host):
+    """The service one of whose endpoints has ingress host ``host`` (None if none does).
+
+    An ingress host belongs to one service; if the listing shows it under several (it
+    should not), ``ServiceError`` names them rather than picking one.
+    """
+    found = {s.quoted_name: s for s, _ in endpoints_at_host(services, host)}
+    if len(found) > 1:
+        raise ServiceError("the ingress host %s is listed under several services (%s): give the service name "
+                           "instead." % (host, ", ".join(sorted(found))))
+    return next(iter(found.values()), None)
