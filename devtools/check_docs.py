@@ -30,6 +30,17 @@ GENERATED = ("dist/", ".venv", ".interop/", "bench/results/", "doctor-env/", ".h
 READERS_FILES = {"prod.yaml", "vllm.yaml", "rsa_key.p8", "key.p8", "recipe.json", "spec.yaml"}
 # Files of other projects the text cites (snowflake-ml-python's inference server).
 OTHER_PROJECTS_FILES = {"_deploy_client/image_builds/inference_server/main.py", "gunicorn_run.sh"}
+# snowflake-ml-python's sources, cited where the interoperability facts were read (docs/interoperability.md).
+OTHER_PROJECTS_FILES |= {
+    "_client/ops/model_ops.py", "_client/sql/service.py", "_handler.py", "_internal/platform_capabilities.py",
+    "_model_composer/model_method/constants.py", "_model_composer/model_method/model_method.py",
+    "_signatures/utils.py", "model_handlers/huggingface_pipeline.py", "model_handlers/llm.py",
+    "model_handlers/sentence_transformers.py", "registry_param_test_base.py",
+    "snowflake/ml/model/_packager/model_handlers/huggingface/_handler.py",
+    "snowflake/ml/model/openai_signatures.py",
+    "tests/integ/snowflake/ml/registry/services/registry_model_deployment_test_base.py",
+    "tests/integ/snowflake/ml/registry/services/registry_transformer_params_test.py",
+}
 FILE_EXTENSIONS = ("py", "json", "sql", "md", "txt", "yaml", "yml", "toml", "sh", "cfg", "zip", "p8")
 _PATH = re.compile(r"^[\w.*-]+(/[\w.*-]+)*/?(::[\w\[\]-]+)?$")
 _FENCE = re.compile(r"^\s*```(\w*)")
