@@ -96,7 +96,11 @@ def test_serving_check_keeps_the_wait_for_a_one_worker_service(env):
     assert service.counters["max_serving"] == 1
 
 
-def test_serving_check_does_not_judge_a_service_too_quick_to_measure(env):
+def test_serving_check_does_not_judge_a_service_too_quick_to_measure(env, monkeypatch):
+    # "Too quick" is a wall-clock judgement: on a loaded machine the stand-in's answer can take
+    # longer than the threshold, so the threshold is raised rather than the machine trusted.
+    from spcs_llm.admin.doctor import serving
+    monkeypatch.setattr(serving, "QUICKEST_TO_JUDGE", 60.0)
     checks, fields = run_checks(env.config("openai", "PAT"), capability="embedding")
     check, = [c for c in checks if c.step == "serving"]
     assert check.ok and "too quick to tell" in check.detail and "coalesceWaitMs" not in fields
