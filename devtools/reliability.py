@@ -14,6 +14,7 @@ from load_run import run_load
 from reliability_cases import CASES, run_case
 from sharing_cases import SCENARIOS, run_scenario
 import pushdown_cases
+import edge_cases
 
 class _Records(logging.Handler):
     """Keeps every log record (any level), to search them for secrets."""
@@ -105,6 +106,26 @@ def pushdown_table(keypair):
     return failures
 
 
+def edges_table(keypair):
+    """Print the "Edges" tables (issue 23), one per area of devtools/edge_cases; return the failed rows."""
+    failures = 0
+    print("### Edges\n")
+    print("No answer reaches the wrong caller, row or service; server text goes through one funnel; a call ends "
+          "within its deadline and its cancellation.\n")
+    for heading, scenarios in edge_cases.areas():
+        print("#### %s\n" % heading)
+        print("| scenario | expected | outcome | requests | seconds |\n|---|---|---|---|---|")
+        for scenario in scenarios:
+            env = Env(keypair)
+            o = edge_cases.run_scenario(env, scenario)
+            env.stop()
+            failures += not o.ok
+            print("| %s | %s | %s %s | %d | %.2f |" % (o.name, o.expected, "✅" if o.ok else "❌",
+                                                     o.outcome.replace("|", "/"), o.requests, o.seconds))
+        print()
+    return failures
+
+
 def main():
     logging.basicConfig(level=logging.ERROR)
     for handler in logging.getLogger().handlers:  # the hostile rows record DEBUG; the console shows errors only
@@ -133,6 +154,7 @@ def main():
     failures += hostile_tables(keypair)
     failures += sharing_table(keypair)
     failures += pushdown_table(keypair)
+    failures += edges_table(keypair)
     print("### Load run\n")
     f = run_load(calls=5000, parallelism=32, fault_rate=0.05)
     failures += bool(f["errors"] or f["wrong"] or f["correct"] != f["calls"])
