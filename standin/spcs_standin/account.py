@@ -11,6 +11,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import jwt
@@ -42,6 +43,9 @@ class Account:
     clock: object = time.monotonic
     trickle_seconds: float = 0.0  # a slow account: every answer sent one byte at a time, this far apart
     echo_assertions: bool = False  # a token endpoint whose refusals quote the JWT it was sent
+    # Interim responses a proxy in front of the account sends before its next answers, one
+    # per answer: fault names of server.INTERIM ("early-hints", "processing").
+    interim: deque = field(default_factory=deque)
 
     def __post_init__(self):
         self._lock = threading.Lock()

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 # "held-open" (a stream whose connection stays open after [DONE] until the gate opens).
 # Servers that send too much: "huge" (a JSON answer of huge_megabytes), "gzip-bomb" (a small
 # gzip body inflating to bomb_megabytes), "huge-line" (one SSE line of huge_megabytes).
+# Interim answers before the normal one (RFC 9110 section 15.2): "early-hints" (a 103 with a
+# Link header, as a CDN or proxy sends), "processing" (a 102).
 # close_delimited streams end by closing the connection instead of chunked encoding.
 # gate_after: a stream waits for ``gate`` (set by the test) after that many events; each wait
 # is recorded in gate_waits (True: opened in time, False: gave up after gate_timeout).

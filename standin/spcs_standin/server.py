@@ -37,6 +37,13 @@ LOGIN_PAGE = ("<!DOCTYPE html><html><head><title>Sign in to Snowflake</title></h
               "<body><form>Snowflake login</form></body></html>")
 
 
+# Interim (1xx) responses sent before the normal answer: (status, headers).
+INTERIM = {
+    "early-hints": (103, {"Link": "</static/app.css>; rel=preload; as=style"}),
+    "processing": (102, {}),
+}
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -106,6 +113,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
         self.wfile.flush()
 
+    def _interim(self, status, headers):
+        """An informational (1xx) response before the final one, as a proxy forwarding 103 Early Hints
+        (RFC 8297) or a WebDAV-style server sending 102 Processing (RFC 2518) does."""
+        self.send_response_only(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.flush()
+
     def _reset(self):
         """Close the connection with a TCP RST, as a crashed proxy would."""
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -128,6 +144,9 @@ class _AccountHandler(_Handler):
 
     def do_POST(self):
         raw = self._body()
+        interim = self.account.interim.popleft() if self.account.interim else None
+        if interim:
+            self._interim(*INTERIM[interim])
         if self.headers.get("Content-Encoding", "").lower() == "gzip":  # the connector compresses bodies
             raw = gzip.decompress(raw)
         path = urlsplit(self.path).path
@@ -211,7 +230,9 @@ class _IngressHandler(_Handler):
                        headers={"Retry-After": "1"})
             return
         fault = service.faults.next()
-        if fault and self._apply_fault(fault, body):
+        if fault in INTERIM:
+            self._interim(*INTERIM[fault])
+        elif fault and self._apply_fault(fault, body):
             return
         reply = service.handle(path, body)
         if reply.events is not None:
